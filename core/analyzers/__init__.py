@@ -1,0 +1,1 @@
+"""Analyzers behind one protocol: the offline analyzer and the OpenAI-compatible client."""

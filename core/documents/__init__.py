@@ -1,0 +1,23 @@
+"""Document intake: which files Paceline takes, their fingerprint, and their text."""
+
+from core.documents.extract import (
+    Document,
+    Limits,
+    extract,
+    extract_async,
+    fingerprint,
+    is_supported,
+    iter_supported,
+    supported_suffixes,
+)
+
+__all__ = [
+    "Document",
+    "Limits",
+    "extract",
+    "extract_async",
+    "fingerprint",
+    "is_supported",
+    "iter_supported",
+    "supported_suffixes",
+]

@@ -1,0 +1,185 @@
+"""Text extraction, run off the event loop. Each failure is a DocumentError with its kind."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.documents import text_formats
+from core.errors import DocumentError
+
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".csv", ".tsv", ".json", ".log", ".rst"})
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 50 * 1024 * 1024
+    max_chars: int = 2_000_000
+    max_docx_uncompressed: int = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Document:
+    path: str
+    text: str
+    format: str
+
+
+Extractor = Callable[[Path, Limits], str]
+
+_EXTRACTORS: dict[str, tuple[str, Extractor]] = {
+    suffix: ("text", text_formats.read_text) for suffix in TEXT_SUFFIXES
+}
+
+
+def register(suffixes: frozenset[str] | set[str], fmt: str, extractor: Extractor) -> None:
+    for suffix in suffixes:
+        _EXTRACTORS[suffix] = (fmt, extractor)
+
+
+def _load_optional_formats() -> None:
+    # Each format module registers itself; a missing module just means fewer formats.
+    import importlib
+
+    for name in ("core.documents.html_format", "core.documents.pdf_format",
+                 "core.documents.docx_format"):
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
+
+def supported_suffixes() -> frozenset[str]:
+    return frozenset(_EXTRACTORS)
+
+
+def is_supported(path: Path | str) -> bool:
+    return Path(path).suffix.lower() in _EXTRACTORS
+
+
+def fingerprint(path: Path) -> tuple[int, float, str]:
+    """(size, mtime, sha256) of a file, read in blocks so big files use little memory."""
+    stat = path.stat()
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1024 * 1024):
+            digest.update(block)
+    return stat.st_size, stat.st_mtime, digest.hexdigest()
+
+
+def extract(
+    path: Path | str,
+    limits: Limits | None = None,
+    *,
+    expect_sha256: str | None = None,
+) -> Document:
+    """Read a document's text or raise a DocumentError a person can act on."""
+    path = Path(path)
+    limits = limits or Limits()
+    suffix = path.suffix.lower()
+    if suffix not in _EXTRACTORS:
+        raise DocumentError(
+            "unsupported",
+            f"{path.name}: Paceline cannot read '{suffix or 'no extension'}' files. "
+            f"Supported: {', '.join(sorted(_EXTRACTORS))}.",
+        )
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise DocumentError(
+            "missing", f"{path.name} is no longer at {path.parent}. Was it moved or deleted?"
+        ) from None
+    except OSError as exc:
+        raise DocumentError("unreadable", f"{path.name} cannot be read: {exc.strerror}.") from exc
+    if not path.is_file():
+        raise DocumentError("unsupported", f"{path.name} is not a regular file.")
+    if stat.st_size > limits.max_bytes:
+        raise DocumentError(
+            "too_large",
+            f"{path.name} is {stat.st_size / 1e6:.1f} MB; the limit is "
+            f"{limits.max_bytes / 1e6:.0f} MB. Split it, or raise the limit in Settings.",
+        )
+    if stat.st_size == 0:
+        raise DocumentError("empty", f"{path.name} is empty (0 bytes).")
+    if expect_sha256 is not None:
+        try:
+            _, _, sha = fingerprint(path)
+        except OSError as exc:
+            raise DocumentError(
+                "unreadable", f"{path.name} cannot be read: {exc.strerror}."
+            ) from exc
+        if sha != expect_sha256:
+            raise DocumentError(
+                "changed",
+                f"{path.name} changed since it was added to the queue. Add it again to "
+                "analyse the new version.",
+            )
+    fmt, extractor = _EXTRACTORS[suffix]
+    try:
+        text = extractor(path, limits)
+    except DocumentError:
+        raise
+    except PermissionError as exc:
+        raise DocumentError(
+            "unreadable", f"{path.name} cannot be read: permission denied."
+        ) from exc
+    except OSError as exc:
+        raise DocumentError(
+            "unreadable", f"{path.name} cannot be read: {exc.strerror or exc}."
+        ) from exc
+    text = text.strip()
+    if not text:
+        raise DocumentError("empty", f"{path.name} contains no text.")
+    if len(text) > limits.max_chars:
+        raise DocumentError(
+            "too_large",
+            f"{path.name} holds {len(text):,} characters of text; the limit is "
+            f"{limits.max_chars:,}. Split it, or raise the limit in Settings.",
+        )
+    return Document(str(path), text, fmt)
+
+
+async def extract_async(
+    path: Path | str, limits: Limits | None = None, *, expect_sha256: str | None = None
+) -> Document:
+    return await asyncio.to_thread(extract, path, limits, expect_sha256=expect_sha256)
+
+
+def iter_supported(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str, str]]]:
+    """Expand folders recursively; return (files to add, rejected with kind and reason).
+
+    Files named directly are kept even when unsupported so the person gets a reason; inside
+    folders, unsupported files are skipped silently (a folder holds many other things).
+    """
+    files: list[Path] = []
+    rejected: list[tuple[Path, str, str]] = []
+    for path in paths:
+        if path.is_dir():
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    candidate = Path(root) / name
+                    if not name.startswith(".") and is_supported(candidate):
+                        files.append(candidate)
+        elif not path.exists():
+            rejected.append((path, "missing", f"{path} does not exist."))
+        elif not is_supported(path):
+            rejected.append(
+                (
+                    path,
+                    "unsupported",
+                    f"{path.name}: Paceline cannot read '{path.suffix or 'no extension'}' "
+                    "files.",
+                )
+            )
+        else:
+            files.append(path)
+    return files, rejected
+
+
+_load_optional_formats()

@@ -1,0 +1,62 @@
+"""Error kinds: a short stable word for scripts plus a message written for a person.
+
+Every failure the worker records is one of these. ``ErrorClass`` decides what the worker does.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorClass(StrEnum):
+    RETRYABLE = "retryable"  # try the same job again after a backoff
+    PERMANENT = "permanent"  # the job fails; the queue goes on
+    STOP_QUEUE = "stop_queue"  # pause the whole queue (bad key, no quota); no job is burned
+
+
+class JobError(Exception):
+    """A failure with a stable ``kind`` and a human ``message``."""
+
+    error_class: ErrorClass = ErrorClass.PERMANENT
+
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        error_class: ErrorClass | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        if error_class is not None:
+            self.error_class = error_class
+        # Seconds the server asked us to wait (Retry-After / retry-after-ms), if it said.
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class DocumentError(JobError):
+    """The document cannot be read: always permanent for the job."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(kind, message, error_class=ErrorClass.PERMANENT)
+
+
+class ProviderError(JobError):
+    """A remote provider refused or failed a call."""
+
+
+class QueueFull(Exception):
+    pass
+
+
+class WorkerLocked(Exception):
+    """Another worker already owns this database."""
+
+
+class SchemaTooNew(Exception):
+    pass

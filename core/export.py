@@ -1,0 +1,55 @@
+"""Export finished work as Markdown, JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+
+from core.jobs import Job
+
+EXPORT_FIELDS = (
+    "id", "path", "state", "profile", "provider", "model", "attempts", "progress",
+    "prompt_tokens", "completion_tokens", "duration_s", "error_kind", "error", "result",
+)
+
+
+def _row(job: Job) -> dict[str, object]:
+    data = job.to_dict()
+    return {k: data.get(k) for k in EXPORT_FIELDS}
+
+
+def to_json(jobs: Sequence[Job]) -> str:
+    return json.dumps([_row(j) for j in jobs], indent=2, ensure_ascii=False) + "\n"
+
+
+def to_csv(jobs: Sequence[Job]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(EXPORT_FIELDS), lineterminator="\n")
+    writer.writeheader()
+    for job in jobs:
+        writer.writerow(_row(job))
+    return out.getvalue()
+
+
+def to_markdown(jobs: Sequence[Job]) -> str:
+    chunks = []
+    for job in jobs:
+        head = f"# {job.name}\n\n`{job.path}` · {job.profile} · {job.state}"
+        if job.tokens:
+            head += f" · {job.tokens:,} tokens"
+        body = job.result or (
+            f"**Error ({job.error_kind}):** {job.error}" if job.error else "_No result yet._"
+        )
+        chunks.append(f"{head}\n\n{body.strip()}\n")
+    return "\n---\n\n".join(chunks)
+
+
+FORMATS = {"md": to_markdown, "json": to_json, "csv": to_csv}
+
+
+def export(jobs: Sequence[Job], fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise ValueError(f"Unknown export format {fmt!r}: use md, json or csv.")
+    return FORMATS[fmt](jobs)

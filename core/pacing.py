@@ -1,0 +1,198 @@
+"""Pacing of remote calls: a minimum pause between call starts and backoff after failures.
+
+The pacer decides when the next call may start and says why, so the window can draw a
+countdown. Time comes from an injected :class:`~core.clock.Clock`. The offline analyzer is
+not paced at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from core.clock import Clock
+from core.errors import JobError
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Why the next call is held back and until when (on the clock's scale)."""
+
+    until: float | None = None
+    kind: str | None = None  # "pause" | "backoff" | "retry_after" | "throttle"
+    reason: str | None = None
+    failures: int = 0
+
+    def seconds_left(self, now: float) -> float:
+        return max(0.0, self.until - now) if self.until is not None else 0.0
+
+
+NO_WAIT = Wait()
+
+
+class Backoff:
+    """Exponential backoff with jitter after consecutive retryable failures.
+
+    The n-th consecutive failure waits ``min(cap, base * 2**(n-1))``, reduced by up to
+    ``jitter`` of itself at random so many clients do not retry in lock-step. A server's
+    Retry-After wins, within ``max_retry_after``.
+    """
+
+    def __init__(
+        self,
+        base: float = 15.0,
+        cap: float = 300.0,
+        *,
+        jitter: float = 0.2,
+        max_retry_after: float = 900.0,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.base = base
+        self.cap = cap
+        self.jitter = jitter
+        self.max_retry_after = max_retry_after
+        self.rng = rng
+        self.failures = 0
+
+    def delay(self, retry_after: float | None = None) -> float:
+        """Record one more failure and return how long to wait before the next call."""
+        self.failures += 1
+        if retry_after is not None and retry_after >= 0:
+            return min(retry_after, self.max_retry_after)
+        raw = min(self.cap, self.base * 2 ** (self.failures - 1))
+        return raw * (1.0 - self.jitter * self.rng())
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+class Pacer:
+    """The common part of every pacer: waits, reasons, retry-now and listeners."""
+
+    def __init__(self, clock: Clock, backoff: Backoff) -> None:
+        self.clock = clock
+        self.backoff = backoff
+        self._backoff_until = 0.0
+        self._backoff_kind: str | None = None
+        self._backoff_reason: str | None = None
+        self._wait = NO_WAIT
+        self._wake = asyncio.Event()
+        self._listeners: list[Callable[[Wait], None]] = []
+        self.in_flight = 0
+
+    # -- for people
+    def current_wait(self) -> Wait:
+        return self._wait
+
+    def subscribe(self, listener: Callable[[Wait], None]) -> None:
+        self._listeners.append(listener)
+
+    def _set_wait(self, wait: Wait) -> None:
+        if wait != self._wait:
+            self._wait = wait
+            for listener in list(self._listeners):
+                listener(wait)
+
+    def retry_now(self) -> None:
+        """End the current wait: backoff and pause are forgiven for the next call."""
+        self._backoff_until = 0.0
+        self._forgive_pause()
+        self._wake.set()
+
+    def _forgive_pause(self) -> None:
+        pass
+
+    @property
+    def max_in_flight(self) -> int:
+        return 1
+
+    # -- for the worker
+    async def acquire(self, cost_tokens: int = 0) -> None:
+        """Wait until a call may start, then count it as started."""
+        while True:
+            now = self.clock.now()
+            until, kind, reason = self._next_start(now, cost_tokens)
+            if until <= now:
+                break
+            self._set_wait(Wait(until, kind, reason, self.backoff.failures))
+            self._wake.clear()
+            sleeper = asyncio.ensure_future(self.clock.sleep(until - now))
+            waker = asyncio.ensure_future(self._wake.wait())
+            try:
+                await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (sleeper, waker):
+                    if not task.done():
+                        task.cancel()
+        self._set_wait(NO_WAIT)
+        self.in_flight += 1
+        self._started(self.clock.now(), cost_tokens)
+
+    def _next_start(self, now: float, cost_tokens: int) -> tuple[float, str | None, str | None]:
+        if self._backoff_until > now:
+            return self._backoff_until, self._backoff_kind, self._backoff_reason
+        return now, None, None
+
+    def _started(self, now: float, cost_tokens: int) -> None:
+        pass
+
+    def on_success(
+        self,
+        headers: Mapping[str, str] | None = None,
+        tokens_used: int = 0,
+        cost_tokens: int = 0,
+    ) -> None:
+        self.in_flight = max(0, self.in_flight - 1)
+        self.backoff.reset()
+
+    def on_failure(self, error: JobError | None, *, retryable: bool = True) -> float:
+        """Record a failed call; return the backoff delay it caused (0 if none)."""
+        self.in_flight = max(0, self.in_flight - 1)
+        if not retryable:
+            return 0.0
+        retry_after = error.retry_after if error is not None else None
+        delay = self.backoff.delay(retry_after)
+        self._backoff_until = self.clock.now() + delay
+        if retry_after is not None:
+            self._backoff_kind = "retry_after"
+            self._backoff_reason = f"The server asked to wait {retry_after:g} s"
+        else:
+            n = self.backoff.failures
+            self._backoff_kind = "backoff"
+            what = error.message if error is not None else "a failed call"
+            self._backoff_reason = (
+                f"Backing off after {n} failed call{'s' if n != 1 else ''}: {what}"
+            )
+        return delay
+
+    def release_unused(self) -> None:
+        """A call slot was taken but no call was made (the job was cancelled)."""
+        self.in_flight = max(0, self.in_flight - 1)
+
+    def backoff_left(self) -> float:
+        return max(0.0, self._backoff_until - self.clock.now())
+
+
+class FixedPacer(Pacer):
+    """The original module's pacing: at least ``pause_s`` between the starts of two calls."""
+
+    def __init__(self, clock: Clock, pause_s: float = 10.0, backoff: Backoff | None = None):
+        super().__init__(clock, backoff or Backoff())
+        self.pause_s = pause_s
+        self._last_start: float | None = None
+
+    def _next_start(self, now: float, cost_tokens: int) -> tuple[float, str | None, str | None]:
+        until, kind, reason = super()._next_start(now, cost_tokens)
+        if self._last_start is not None:
+            pause_end = self._last_start + self.pause_s
+            if pause_end > until:
+                return pause_end, "pause", f"Pausing {self.pause_s:g} s between calls"
+        return until, kind, reason
+
+    def _started(self, now: float, cost_tokens: int) -> None:
+        self._last_start = now
+
+    def _forgive_pause(self) -> None:
+        self._last_start = None

@@ -1,0 +1,124 @@
+"""Settings: saved as JSON in the Paceline home; environment variables override them.
+
+The API key is not stored here: see :mod:`core.secrets`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from core.paths import SETTINGS_NAME
+
+# The original HTTP module capped its queue at 50 because each waiting request held a
+# connection. A desktop queue holds rows in SQLite, and people drop whole folders; 10,000 is
+# about a day of work at the default 10 s pace, so a larger drop is more likely the wrong
+# folder than a plan, and it still keeps the window fast.
+DEFAULT_MAX_QUEUE = 10_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    provider: str = "offline"  # "offline" | "openai"
+    preset: str = "dashscope-intl"
+    api_base: str = ""
+    model: str = ""
+    pacing: str = "fixed"  # "fixed" | "adaptive"
+    pause_s: float = 10.0
+    backoff_base_s: float = 15.0
+    backoff_cap_s: float = 300.0
+    max_retry_after_s: float = 900.0
+    max_in_flight: int = 4
+    max_queue: int = DEFAULT_MAX_QUEUE
+    max_attempts: int = 5
+    context_chars: int = 24_000
+    max_output_tokens: int = 1024
+    request_timeout_s: float = 600.0
+    max_file_mb: float = 50.0
+    max_chars: int = 2_000_000
+    price_per_1k_tokens: float = 0.0
+    default_profile: str = "Summary"
+    custom_profiles: dict[str, str] = field(default_factory=dict)
+    close_to_tray: bool = True
+    notifications: bool = True
+    language: str = ""  # "" follows the system
+
+    @property
+    def engine_key(self) -> str:
+        if self.provider == "offline":
+            return "offline"
+        return f"{self.provider}:{self.model or '?'}"
+
+
+ENV_OVERRIDES: dict[str, tuple[str, type]] = {
+    "PACELINE_PROVIDER": ("provider", str),
+    "PACELINE_API_BASE": ("api_base", str),
+    "PACELINE_MODEL": ("model", str),
+    "PACELINE_PACING": ("pacing", str),
+    "PACELINE_PAUSE_S": ("pause_s", float),
+    "PACELINE_MAX_QUEUE": ("max_queue", int),
+}
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def load_saved(folder: Path) -> Settings:
+    path = folder / SETTINGS_NAME
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            # A broken settings file must not stop the app; keep a copy for the person.
+            with contextlib.suppress(OSError):
+                path.replace(path.with_suffix(".json.broken"))
+            data = {}
+    known = {f.name for f in fields(Settings)}
+    return Settings(**{k: v for k, v in data.items() if k in known})
+
+
+def apply_env(settings: Settings, environ: dict[str, str] | None = None) -> Settings:
+    environ = dict(os.environ if environ is None else environ)
+    changes: dict[str, Any] = {}
+    for var, (name, kind) in ENV_OVERRIDES.items():
+        raw = environ.get(var)
+        if raw is None or raw == "":
+            continue
+        try:
+            changes[name] = kind(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{var}={raw!r} is not a valid {kind.__name__}.") from exc
+    result = replace(settings, **changes)
+    validate(result)
+    return result
+
+
+def validate(settings: Settings) -> None:
+    if settings.provider not in {"offline", "openai"}:
+        raise SettingsError(
+            f"Unknown provider {settings.provider!r}: use 'offline' or 'openai'."
+        )
+    if settings.pacing not in {"fixed", "adaptive"}:
+        raise SettingsError(f"Unknown pacing {settings.pacing!r}: use 'fixed' or 'adaptive'.")
+    if settings.pause_s < 0:
+        raise SettingsError("The pause between calls cannot be negative.")
+    if settings.max_queue < 1:
+        raise SettingsError("The queue limit must be at least 1.")
+
+
+def load(folder: Path, environ: dict[str, str] | None = None) -> Settings:
+    return apply_env(load_saved(folder), environ)
+
+
+def save(folder: Path, settings: Settings) -> None:
+    validate(settings)
+    path = folder / SETTINGS_NAME
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(asdict(settings), indent=2, sort_keys=True), encoding="utf-8")
+    tmp.replace(path)
