@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import signal
 import sys
@@ -65,8 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all-failed", action="store_true")
     p.add_argument("--kind", help="with --all-failed: only this error kind")
 
-    for name, text in (("cancel", "cancel queued or running jobs"),
-                       ("remove", "remove finished jobs from the list")):
+    for name, text in (
+        ("cancel", "cancel queued or running jobs"),
+        ("remove", "remove finished jobs from the list"),
+    ):
         p = sub.add_parser(name, help=text)
         p.add_argument("ids", nargs="+", type=int, metavar="ID")
 
@@ -87,7 +90,7 @@ def _job_line(job: Any) -> str:
 
 
 def _fmt_seconds(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds < 60:
         return f"{seconds} s"
     if seconds < 3600:
@@ -122,7 +125,7 @@ async def _run_command(args: argparse.Namespace) -> int:
         await engine.close()
 
 
-async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:  # noqa: C901
+async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:
     out = sys.stdout
     cmd = args.command
     if cmd == "add":
@@ -180,8 +183,7 @@ async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:  # noqa: C
             raise CliError(f"There is no job #{args.id}.")
         if args.json:
             data = job.to_dict()
-            data["log"] = [{"at": at, "message": m} for at, m in
-                           await engine.store.job_log(job.id)]
+            data["log"] = [{"at": at, "message": m} for at, m in await engine.store.job_log(job.id)]
             out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         else:
             out.write(_job_line(job) + "\n")
@@ -252,13 +254,11 @@ async def _run_worker(engine: Engine, until_empty: bool) -> int:
         worker.stop()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
+        # Windows event loops have no signal handlers; Ctrl-C then raises KeyboardInterrupt.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, on_signal)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover - Windows
-            pass
     sys.stderr.write(
-        f"worker running: {engine.settings.provider} analyzer, "
-        f"{engine.settings.pacing} pacing\n"
+        f"worker running: {engine.settings.provider} analyzer, {engine.settings.pacing} pacing\n"
     )
     await engine.run(until_empty=until_empty)
     status = await engine.status()

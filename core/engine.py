@@ -167,8 +167,9 @@ class Engine:
         force: bool = False,
         priority: int = 0,
     ) -> AddOutcome:
-        chosen = resolve_profile(profile or self.settings.default_profile,
-                                 self.settings.custom_profiles)
+        chosen = resolve_profile(
+            profile or self.settings.default_profile, self.settings.custom_profiles
+        )
         files, rejected = await asyncio.to_thread(
             iter_supported, [Path(p).expanduser().absolute() for p in given]
         )
@@ -208,8 +209,7 @@ class Engine:
                     (
                         path,
                         "too_large",
-                        f"{path.name} is {size / 1e6:.1f} MB; the limit is "
-                        f"{limit / 1e6:.0f} MB.",
+                        f"{path.name} is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB.",
                     )
                 )
                 continue
@@ -323,8 +323,11 @@ class Engine:
         return await self.store.remove(ids)
 
     async def clear_finished(self) -> list[int]:
-        ids = [j.id for j in await self.store.list_jobs() if j.state in
-               (JobState.DONE, JobState.CANCELLED)]
+        ids = [
+            j.id
+            for j in await self.store.list_jobs()
+            if j.state in (JobState.DONE, JobState.CANCELLED)
+        ]
         return await self.store.remove(ids)
 
     async def move(self, ids: Sequence[int], where: str) -> dict[int, int]:
@@ -332,8 +335,9 @@ class Engine:
 
     async def pause(self, reason: str | None = None) -> None:
         meta = await self.store.set_paused(True, reason or "Paused by you", "user")
-        self.bus.publish(QueueStateChanged(True, meta.pause_reason, meta.pause_kind,
-                                           None, None, None))
+        self.bus.publish(
+            QueueStateChanged(True, meta.pause_reason, meta.pause_kind, None, None, None)
+        )
 
     async def resume(self) -> None:
         await self.store.set_paused(False)
@@ -351,8 +355,15 @@ class Engine:
     def _on_wait(self, wait: Wait) -> None:
         meta = self.store.meta
         self.bus.publish(
-            QueueStateChanged(meta.paused, meta.pause_reason, meta.pause_kind,
-                              wait.until, wait.reason, wait.kind)
+            QueueStateChanged(
+                meta.paused,
+                meta.pause_reason,
+                meta.pause_kind,
+                wait.until,
+                wait.reason,
+                wait.kind,
+                wait.failures,
+            )
         )
         # Persist only the waits that matter to another process (status in a terminal).
         if wait.kind in (None, "backoff", "retry_after", "throttle"):
@@ -442,6 +453,7 @@ class Engine:
                 "total": tokens,
             },
             "cost": round(tokens / 1000 * self.settings.price_per_1k_tokens, 4),
-            "worker": self.worker_holder() if self._lock is None else {
-                "holder": self._lock.holder, "pid": os.getpid()},
+            "worker": self.worker_holder()
+            if self._lock is None
+            else {"holder": self._lock.holder, "pid": os.getpid()},
         }

@@ -48,6 +48,7 @@ class QueueStateChanged:
     wait_until: float | None  # on the injected clock's scale
     wait_reason: str | None
     wait_kind: str | None  # "pause" | "backoff" | "retry_after" | "throttle" | None
+    wait_failures: int = 0  # consecutive failed calls behind a backoff, for "after K failures"
 
 
 @dataclass(frozen=True)

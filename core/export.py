@@ -10,8 +10,20 @@ from collections.abc import Sequence
 from core.jobs import Job
 
 EXPORT_FIELDS = (
-    "id", "path", "state", "profile", "provider", "model", "attempts", "progress",
-    "prompt_tokens", "completion_tokens", "duration_s", "error_kind", "error", "result",
+    "id",
+    "path",
+    "state",
+    "profile",
+    "provider",
+    "model",
+    "attempts",
+    "progress",
+    "prompt_tokens",
+    "completion_tokens",
+    "duration_s",
+    "error_kind",
+    "error",
+    "result",
 )
 
 

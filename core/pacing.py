@@ -31,6 +31,19 @@ class Wait:
 
 NO_WAIT = Wait()
 
+# Clock readings closer than this count as equal (float rounding of now + delay).
+TIME_EPSILON = 1e-9
+
+
+def _secs(seconds: float) -> str:
+    """A duration for people: "7 s", "0.4 s", "2 min 30 s"."""
+    if seconds >= 60:
+        minutes, rest = divmod(round(seconds), 60)
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    if seconds < 10 and seconds != int(seconds):
+        return f"{max(seconds, 0.1):.1f} s"  # never "0.0 s" for a wait that is real
+    return f"{seconds:.0f} s"
+
 
 class Backoff:
     """Exponential backoff with jitter after consecutive retryable failures.
@@ -61,7 +74,8 @@ class Backoff:
         self.failures += 1
         if retry_after is not None and retry_after >= 0:
             return min(retry_after, self.max_retry_after)
-        raw = min(self.cap, self.base * 2 ** (self.failures - 1))
+        # The exponent is bounded: after ~1000 failures 2**n no longer fits in a float.
+        raw = min(self.cap, self.base * 2.0 ** min(self.failures - 1, 64))
         return raw * (1.0 - self.jitter * self.rng())
 
     def reset(self) -> None:
@@ -80,6 +94,7 @@ class Pacer:
         self._wait = NO_WAIT
         self._wake = asyncio.Event()
         self._listeners: list[Callable[[Wait], None]] = []
+        self._waiting = 0
         self.in_flight = 0
 
     # -- for people
@@ -100,6 +115,9 @@ class Pacer:
         self._backoff_until = 0.0
         self._forgive_pause()
         self._wake.set()
+        if self._waiting == 0:
+            # Nobody is held right now: clear what a person sees at once.
+            self._set_wait(NO_WAIT)
 
     def _forgive_pause(self) -> None:
         pass
@@ -111,21 +129,30 @@ class Pacer:
     # -- for the worker
     async def acquire(self, cost_tokens: int = 0) -> None:
         """Wait until a call may start, then count it as started."""
-        while True:
-            now = self.clock.now()
-            until, kind, reason = self._next_start(now, cost_tokens)
-            if until <= now:
-                break
-            self._set_wait(Wait(until, kind, reason, self.backoff.failures))
-            self._wake.clear()
-            sleeper = asyncio.ensure_future(self.clock.sleep(until - now))
-            waker = asyncio.ensure_future(self._wake.wait())
-            try:
-                await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for task in (sleeper, waker):
-                    if not task.done():
-                        task.cancel()
+        self._waiting += 1
+        try:
+            while True:
+                now = self.clock.now()
+                until, kind, reason = self._next_start(now, cost_tokens)
+                # A hair of tolerance: now + (until - now) can round to just below until.
+                if until <= now + TIME_EPSILON:
+                    break
+                self._set_wait(Wait(until, kind, reason, self.backoff.failures))
+                self._wake.clear()
+                sleeper = asyncio.ensure_future(self.clock.sleep(until - now))
+                waker = asyncio.ensure_future(self._wake.wait())
+                try:
+                    await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for task in (sleeper, waker):
+                        if not task.done():
+                            task.cancel()
+        except asyncio.CancelledError:
+            # The waiting job was stopped: a countdown nobody waits for must not linger.
+            self._set_wait(NO_WAIT)
+            raise
+        finally:
+            self._waiting -= 1
         self._set_wait(NO_WAIT)
         self.in_flight += 1
         self._started(self.clock.now(), cost_tokens)
@@ -151,13 +178,23 @@ class Pacer:
         """Record a failed call; return the backoff delay it caused (0 if none)."""
         self.in_flight = max(0, self.in_flight - 1)
         if not retryable:
+            # The server answered (a bad request, a bad key): that ends a run of failed
+            # calls, and the next job must not inherit a long backoff from it.
+            self.backoff.reset()
             return 0.0
+        return self._back_off(error)
+
+    def _back_off(self, error: JobError | None) -> float:
+        """Start the backoff (or the server's Retry-After) for one more failed call."""
         retry_after = error.retry_after if error is not None else None
+        if retry_after is not None and retry_after < 0:
+            retry_after = None
         delay = self.backoff.delay(retry_after)
         self._backoff_until = self.clock.now() + delay
         if retry_after is not None:
             self._backoff_kind = "retry_after"
-            self._backoff_reason = f"The server asked to wait {retry_after:g} s"
+            capped = " (capped)" if delay < retry_after else ""
+            self._backoff_reason = f"The server asked to wait {_secs(delay)}{capped}"
         else:
             n = self.backoff.failures
             self._backoff_kind = "backoff"

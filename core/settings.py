@@ -101,9 +101,7 @@ def apply_env(settings: Settings, environ: dict[str, str] | None = None) -> Sett
 
 def validate(settings: Settings) -> None:
     if settings.provider not in {"offline", "openai"}:
-        raise SettingsError(
-            f"Unknown provider {settings.provider!r}: use 'offline' or 'openai'."
-        )
+        raise SettingsError(f"Unknown provider {settings.provider!r}: use 'offline' or 'openai'.")
     if settings.pacing not in {"fixed", "adaptive"}:
         raise SettingsError(f"Unknown pacing {settings.pacing!r}: use 'fixed' or 'adaptive'.")
     if settings.pause_s < 0:

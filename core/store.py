@@ -262,6 +262,31 @@ class Store:
         )
         return [_row_to_job(r) for r in await cursor.fetchall()]
 
+    async def history_page(self, limit: int, before_id: int | None = None) -> list[Job]:
+        """Jobs that are neither queued nor running, newest first, with ids below ``before_id``.
+
+        For a window that shows every active job at once and loads a long history a page at
+        a time: paging by id (not offset) stays right while jobs are added and removed.
+        """
+        sql = f"SELECT {JOB_COLUMNS} FROM jobs WHERE state NOT IN ('queued', 'running')"
+        args: list[Any] = []
+        if before_id is not None:
+            sql += " AND id < ?"
+            args.append(before_id)
+        sql += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+        cursor = await self._db.execute(sql, args)
+        return [_row_to_job(r) for r in await cursor.fetchall()]
+
+    async def error_kinds(self, state: JobState) -> dict[str, int]:
+        """How many jobs in ``state`` have each error kind (for "retry failed of kind K")."""
+        cursor = await self._db.execute(
+            "SELECT COALESCE(error_kind, ''), COUNT(*) FROM jobs WHERE state = ? "
+            "GROUP BY COALESCE(error_kind, '') ORDER BY COUNT(*) DESC",
+            (str(state),),
+        )
+        return {str(kind): int(n) for kind, n in await cursor.fetchall()}
+
     async def count_jobs(self) -> int:
         cursor = await self._db.execute("SELECT COUNT(*) FROM jobs")
         row = await cursor.fetchone()
@@ -357,9 +382,22 @@ class Store:
                 seen[key] = -position  # placeholder id until the insert
                 rows.append(
                     (
-                        nj.path, nj.size, nj.mtime, nj.sha256, nj.profile, nj.prompt,
-                        nj.provider, nj.model, "queued", position, nj.priority, nj.max_attempts,
-                        now, now, seq, seq,
+                        nj.path,
+                        nj.size,
+                        nj.mtime,
+                        nj.sha256,
+                        nj.profile,
+                        nj.prompt,
+                        nj.provider,
+                        nj.model,
+                        "queued",
+                        position,
+                        nj.priority,
+                        nj.max_attempts,
+                        now,
+                        now,
+                        seq,
+                        seq,
                     )
                 )
             if rows:
@@ -534,9 +572,7 @@ class Store:
             self.bus.publish(
                 JobChanged(
                     job,
-                    frozenset(
-                        {"parts_done", "prompt_tokens", "completion_tokens", "duration_s"}
-                    ),
+                    frozenset({"parts_done", "prompt_tokens", "completion_tokens", "duration_s"}),
                 )
             )
         return job
@@ -600,12 +636,28 @@ class Store:
                     "error": None,
                 },
             )
+            if job is not None:
+                # the final call's start marker is settled with the result
+                await db.execute(
+                    "UPDATE parts SET state = 'done', finished_at = ? "
+                    "WHERE job_id = ? AND state = 'started'",
+                    (now, job_id),
+                )
             if claim_next and job is not None:
                 nxt = await self._claim_in(db)
         self._publish_changed(
             job,
-            {"result", "finished_at", "parts_done", "parts_planned", "prompt_tokens",
-             "completion_tokens", "duration_s", "error_kind", "error"},
+            {
+                "result",
+                "finished_at",
+                "parts_done",
+                "parts_planned",
+                "prompt_tokens",
+                "completion_tokens",
+                "duration_s",
+                "error_kind",
+                "error",
+            },
         )
         self._publish_changed(nxt, {"attempts", "started_at", "stale_reason"})
         return job, nxt
@@ -895,9 +947,7 @@ class Store:
             f"SELECT {JOB_COLUMNS} FROM jobs WHERE seq > ? ORDER BY id", (since,)
         )
         rows = await cursor.fetchall()
-        cursor = await self._db.execute(
-            "SELECT seq, job_id FROM removed WHERE seq > ?", (since,)
-        )
+        cursor = await self._db.execute("SELECT seq, job_id FROM removed WHERE seq > ?", (since,))
         removed_rows = await cursor.fetchall()
         top = await self._current_seq()
         added: list[Job] = []
@@ -920,8 +970,9 @@ class Store:
         for job_id in removed:
             self.bus.publish(JobRemoved(job_id))
         if meta_changed:
-            self.bus.publish(QueueStateChanged(meta.paused, meta.pause_reason, meta.pause_kind,
-                                               None, None, None))
+            self.bus.publish(
+                QueueStateChanged(meta.paused, meta.pause_reason, meta.pause_kind, None, None, None)
+            )
         return added, changed, removed, meta_changed
 
     async def integrity_check(self) -> str:

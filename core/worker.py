@@ -158,8 +158,9 @@ class Worker:
             # A job claimed in the same commit as the previous job's "done" was never started.
             while self._handoff:
                 job = self._handoff.popleft()
-                await self.store.requeue(job.id, job.error_kind or "", job.error or "",
-                                         refund_attempt=True)
+                await self.store.requeue(
+                    job.id, job.error_kind or "", job.error or "", refund_attempt=True
+                )
             self._unsubscribe()
 
     async def _wait_for_wake(self, tasks: set[asyncio.Task[None]]) -> None:
@@ -176,8 +177,9 @@ class Worker:
         except asyncio.CancelledError:
             await self._after_cancel(job, running)
         except _Yield:
-            await self.store.requeue(job.id, job.error_kind or "", job.error or "",
-                                     refund_attempt=True)
+            await self.store.requeue(
+                job.id, job.error_kind or "", job.error or "", refund_attempt=True
+            )
         except JobError as error:
             await self._after_error(job, error)
         except Exception as exc:  # a bug must not stop the queue; the job's attempts bound it
@@ -214,9 +216,9 @@ class Worker:
                 results.append(done[idx].result or "")
                 continue
 
-            def call(progress: Progress, chunk: str = chunk, idx: int = idx) -> Awaitable[
-                CallResult
-            ]:
+            def call(
+                progress: Progress, chunk: str = chunk, idx: int = idx
+            ) -> Awaitable[CallResult]:
                 return self.analyzer.analyze_part(
                     chunk, profile, index=idx, count=len(chunks), progress=progress
                 )
@@ -226,8 +228,14 @@ class Worker:
                 final, final_seconds, final_units = result, seconds, len(chunk)
             else:
                 saved = await self.store.save_part(
-                    job.id, idx, result.text, result.prompt_tokens, result.completion_tokens,
-                    seconds, self.analyzer.engine, len(chunk),
+                    job.id,
+                    idx,
+                    result.text,
+                    result.prompt_tokens,
+                    result.completion_tokens,
+                    seconds,
+                    self.analyzer.engine,
+                    len(chunk),
                 )
                 if saved is None:
                     return  # cancelled meanwhile
@@ -290,9 +298,7 @@ class Worker:
         except JobError as error:
             running.call_in_flight = False
             if paced:
-                self.pacer.on_failure(
-                    error, retryable=error.error_class == ErrorClass.RETRYABLE
-                )
+                self.pacer.on_failure(error, retryable=error.error_class == ErrorClass.RETRYABLE)
             raise
         except asyncio.CancelledError:
             raise
@@ -322,17 +328,14 @@ class Worker:
             # A paid call may have been charged: leave it running, start-up marks it stale.
             return
         # Nothing was spent on the step we interrupted: hand the job back in its place.
-        await self.store.requeue(job.id, job.error_kind or "", job.error or "",
-                                 refund_attempt=True)
+        await self.store.requeue(job.id, job.error_kind or "", job.error or "", refund_attempt=True)
 
     async def _after_error(self, job: Job, error: JobError, *, from_call: bool = True) -> None:
         cls = error.error_class
         if cls == ErrorClass.STOP_QUEUE:
             await self.store.requeue(job.id, error.kind, error.message, refund_attempt=True)
             await self.store.set_paused(True, error.message, error.kind)
-            self.bus.publish(
-                QueueStateChanged(True, error.message, error.kind, None, None, None)
-            )
+            self.bus.publish(QueueStateChanged(True, error.message, error.kind, None, None, None))
             await self.store.log(job.id, f"queue paused: {error.message}")
             return
         if cls == ErrorClass.PERMANENT:

@@ -80,9 +80,7 @@ def detect_language(words: list[str]) -> str:
 
 def keywords(words: list[str], limit: int = 10) -> list[tuple[str, int]]:
     counts = Counter(
-        w.lower().strip("'’-")
-        for w in words
-        if len(w) > 2 and w.lower() not in ALL_STOPWORDS
+        w.lower().strip("'’-") for w in words if len(w) > 2 and w.lower() not in ALL_STOPWORDS
     )
     # Sort by count, then alphabetically, so equal counts are stable across runs.
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]

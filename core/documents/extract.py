@@ -45,8 +45,11 @@ def _load_optional_formats() -> None:
     # Each format module registers itself; a missing module just means fewer formats.
     import importlib
 
-    for name in ("core.documents.html_format", "core.documents.pdf_format",
-                 "core.documents.docx_format"):
+    for name in (
+        "core.documents.html_format",
+        "core.documents.pdf_format",
+        "core.documents.docx_format",
+    ):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -173,8 +176,7 @@ def iter_supported(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str,
                 (
                     path,
                     "unsupported",
-                    f"{path.name}: Paceline cannot read '{path.suffix or 'no extension'}' "
-                    "files.",
+                    f"{path.name}: Paceline cannot read '{path.suffix or 'no extension'}' files.",
                 )
             )
         else:

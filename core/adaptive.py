@@ -1,0 +1,382 @@
+"""Adaptive pacing: use a provider's quota almost fully without being throttled.
+
+Two GCRA limiters (requests and tokens, each with a burst of about one second of capacity)
+decide when the next call may start. Their rates come from the provider's ``x-ratelimit-*``
+headers when it sends them (OpenAI, vLLM gateways); otherwise the request rate is probed the way
+botocore's adaptive retry mode does it: start low, multiply by 0.7 on a throttle, ramp back on a
+cubic curve. botocore's cubic uses fixed constants in calls per second, which at LLM rates (a few
+calls a second or less) probes above the limit every few seconds; here the cubic's time scale is
+stretched with the rate so a probe costs at most about one throttled call per few hundred.
+
+Several calls may be in flight, about rate x observed latency (+1), up to the configured cap;
+the worker still starts jobs in queue order because waiters are served first come, first served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import math
+from collections import deque
+from collections.abc import Mapping
+
+from core.clock import Clock
+from core.errors import JobError
+from core.pacing import TIME_EPSILON, Backoff, Pacer, _secs
+from core.ratelimit_headers import RateLimits, parse_rate_limits
+
+BURST_S = 1.0  # burst allowance of each limiter, in seconds of its rate
+TARGET_SHARE = 0.97  # of a limit the provider announced: the rest absorbs timing jitter
+BETA = 0.7  # the rate is multiplied by this on a throttle (as botocore)
+START_RATE = 1 / 3  # calls per second before anything is known: 20 a minute
+MIN_RATE = 1 / 60  # never slower than one call a minute from the rate alone
+SLOW_START_DOUBLING_S = 10.0  # before the first throttle the rate doubles this often
+MEASURE_S = 10.0  # window of the measured send rate
+HISTORY_S = 120.0  # how far back call starts are kept to estimate a limit after a throttle
+
+# After a throttle: the cubic climbs back from 0.7 x W to the plateau (PLATEAU x W) in
+# RECOVERY time, then probes above it, gaining PROBE_GAIN x W after PROBE time. Both are at
+# least so many seconds and so many calls at rate W, so that the throttles a probe costs
+# stay well under 1% of the calls however slow or fast the provider is.
+PLATEAU = 0.97
+RECOVERY_S, RECOVERY_CALLS = 5.0, 15.0
+PROBE_S, PROBE_CALLS = 30.0, 300.0
+PROBE_GAIN = 0.06
+
+# error kinds that mean "too many requests" (see core.analyzers.provider_errors)
+THROTTLE_KINDS = frozenset({"rate_limited", "throttled", "rate_limit"})
+# A throttle is answered by the rate alone; this many throttles in a row with no success
+# between them mean the rate is not the problem, and the usual backoff starts.
+BACKOFF_AFTER_THROTTLES = 3
+MAX_HOLD_S = 60.0  # longest wait for a quota the server says is used up
+
+
+class Gcra:
+    """Generic cell rate algorithm: ``rate`` units a second, a burst of ``burst_s`` of them.
+
+    ``tat`` is the theoretical arrival time: when the limiter would be empty again if nothing
+    else were sent. A cost may start once it fits within the burst tolerance; a single cost
+    larger than the burst waits until the limiter is empty and then goes into debt.
+    """
+
+    def __init__(self, rate: float, burst_s: float = BURST_S) -> None:
+        self.rate = rate
+        self.burst_s = burst_s
+        self.tat = -math.inf
+
+    def _tolerance(self, cost: float) -> float:
+        return max(self.burst_s, cost / self.rate)
+
+    def earliest(self, now: float, cost: float = 1.0) -> float:
+        if self.rate <= 0 or self.tat == -math.inf:
+            return now
+        return max(now, self.tat + cost / self.rate - self._tolerance(cost))
+
+    def take(self, now: float, cost: float = 1.0) -> None:
+        if self.rate > 0:
+            self.tat = max(self.tat, now) + cost / self.rate
+
+    def correct(self, now: float, delta: float) -> None:
+        """Add (or refund, if negative) ``delta`` units to what was already taken."""
+        if self.rate > 0 and self.tat > now - self.burst_s:
+            self.tat += delta / self.rate
+
+    def set_rate(self, now: float, rate: float) -> None:
+        """Change the rate, keeping the debt in units (not in seconds)."""
+        if rate <= 0 or rate == self.rate:
+            return
+        if self.tat > now:
+            self.tat = now + (self.tat - now) * self.rate / rate
+        self.rate = rate
+
+    def forgive(self, now: float) -> None:
+        """Retry now: the next cost may start at once."""
+        self.tat = min(self.tat, now)
+
+
+class RateProbe:
+    """The request rate to aim for when the limit is unknown or was exceeded anyway."""
+
+    def __init__(self, now: float, start_rate: float = START_RATE) -> None:
+        self.start_rate = start_rate
+        self.started = now
+        self.w_max: float | None = None  # the rate at the last throttle
+        self.last_throttle: float | None = None
+
+    def rate(self, now: float) -> float:
+        if self.w_max is None or self.last_throttle is None:
+            doublings = min(30.0, (now - self.started) / SLOW_START_DOUBLING_S)
+            return self.start_rate * 2.0**doublings
+        w = self.w_max
+        dt = now - self.last_throttle
+        plateau = PLATEAU * w
+        recovery = max(RECOVERY_S, RECOVERY_CALLS / w)
+        if dt < recovery:
+            # concave cubic from BETA x W up to the plateau, flat as it arrives there
+            return plateau - (plateau - BETA * w) * ((recovery - dt) / recovery) ** 3
+        probe = max(PROBE_S, PROBE_CALLS / w)
+        # convex cubic: stays near the plateau for long, then looks for more room
+        return plateau + PROBE_GAIN * w * ((dt - recovery) / probe) ** 3
+
+    def throttled(self, now: float, rate_at_throttle: float) -> None:
+        self.w_max = max(MIN_RATE, rate_at_throttle)
+        self.last_throttle = now
+
+    def recovering(self, now: float) -> bool:
+        """True while the rate is still below its plateau after a throttle."""
+        if self.w_max is None or self.last_throttle is None:
+            return False
+        return now - self.last_throttle < max(RECOVERY_S, RECOVERY_CALLS / self.w_max)
+
+    def floor(self) -> float:
+        """A rate known to be fine: used when there is no demand to measure growth by."""
+        return PLATEAU * self.w_max if self.w_max is not None else self.start_rate
+
+
+class AdaptivePacer(Pacer):
+    """Request and token limiters whose rates follow the provider's headers or a probe."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        backoff: Backoff | None = None,
+        max_in_flight: int = 4,
+        start_rate: float = START_RATE,
+        target_share: float = TARGET_SHARE,
+    ) -> None:
+        super().__init__(clock, backoff or Backoff())
+        now = clock.now()
+        self.cap = max(1, max_in_flight)
+        self.target_share = target_share
+        self.probe = RateProbe(now, start_rate)
+        self.requests = Gcra(start_rate)
+        self.tokens: Gcra | None = None  # only once the provider announced a token limit
+        self.limit_rpm: float | None = None
+        self.limit_tpm: float | None = None
+        self.latency: float | None = None  # smoothed seconds per successful call
+        self._starts: deque[float] = deque()  # call starts of the last HISTORY_S seconds
+        self._throttles: deque[float] = deque()  # when throttled answers came back
+        self._open_calls: deque[float] = deque()  # starts of calls still running (FIFO)
+        self._hold_until = 0.0
+        self._hold_reason = ""
+        self._throttles_in_a_row = 0
+        self._pending_old = 0  # calls started before the last decrease, not finished yet
+        # One waiter at a time computes its start: jobs start in the order they asked.
+        self._turn = asyncio.Lock()
+
+    # ------------------------------------------------------------------ rates
+
+    def _forget(self, now: float) -> None:
+        for times in (self._starts, self._throttles):
+            while times and times[0] < now - HISTORY_S:
+                times.popleft()
+
+    def measured_rate(self, now: float) -> float:
+        """Calls started per second over the last MEASURE_S seconds."""
+        self._forget(now)
+        recent = len(self._starts) - bisect.bisect_left(self._starts, now - MEASURE_S)
+        if not recent:
+            return 0.0
+        first = self._starts[len(self._starts) - recent]
+        return recent / min(MEASURE_S, max(1.0, now - first))
+
+    def estimated_limit(self, now: float) -> float | None:
+        """The provider's rate, judged from the calls that led to a throttle.
+
+        A limiter with a burst of B seconds refuses a call only when, for some earlier moment
+        t, more than rate x (now - t + B) calls got through since t. So the largest
+        accepted(t..now) / (now - t + B) over the recent calls is a tight upper estimate of
+        its rate; it does not depend on how fast we were climbing when the refusal came.
+        """
+        self._forget(now)
+        best: float | None = None
+        throttled = len(self._throttles)
+        t_index = 0
+        for i, start in enumerate(self._starts):
+            while t_index < throttled and self._throttles[t_index] < start:
+                t_index += 1
+            accepted = (len(self._starts) - i) - (throttled - t_index)
+            # + 1: the refused call is the one that did not fit, so this bounds the rate from
+            # above; PLATEAU keeps the rate we return to safely under it.
+            estimate = (accepted + 1.0) / (now - start + BURST_S)
+            if best is None or estimate > best:
+                best = estimate
+        return best
+
+    def target_rate(self, now: float) -> float:
+        """Calls per second the request limiter allows now."""
+        probe = self.probe.rate(now)
+        if self.limit_rpm is not None:
+            ceiling = self.target_share * self.limit_rpm / 60.0
+            if self.probe.w_max is None or probe >= ceiling:
+                # the announced limit rules; a throttle long recovered from is forgotten
+                self.probe.w_max = None
+                return max(MIN_RATE, ceiling)
+            return max(MIN_RATE, min(probe, ceiling))
+        # Grow only with demand (botocore: at most twice the measured rate), so a quiet
+        # hour does not turn into a burst far above anything ever tried.
+        demand = max(self.probe.floor(), 2.0 * self.measured_rate(now))
+        return max(MIN_RATE, min(probe, demand))
+
+    def _refresh(self, now: float) -> float:
+        rate = self.target_rate(now)
+        self.requests.set_rate(now, rate)
+        return rate
+
+    @property
+    def max_in_flight(self) -> int:
+        if self.latency is None:
+            return 1
+        rate = self.target_rate(self.clock.now())
+        return max(1, min(self.cap, math.ceil(rate * self.latency - 1e-6) + 1))
+
+    # ------------------------------------------------------------------ waiting
+
+    async def acquire(self, cost_tokens: int = 0) -> None:
+        async with self._turn:
+            await super().acquire(cost_tokens)
+
+    def _next_start(self, now: float, cost_tokens: int) -> tuple[float, str | None, str | None]:
+        until, kind, reason = super()._next_start(now, cost_tokens)
+        rate = self._refresh(now)
+        candidates: list[tuple[float, str | None, str | None]] = [(until, kind, reason)]
+        if self._hold_until > now:
+            candidates.append((self._hold_until, "throttle", self._hold_reason))
+        at = self.requests.earliest(now)
+        if at > now + TIME_EPSILON:
+            candidates.append((at, "throttle", self._rate_reason(now, rate)))
+        if self.tokens is not None and cost_tokens > 0:
+            at = self.tokens.earliest(now, cost_tokens)
+            if at > now + TIME_EPSILON:
+                candidates.append((at, "throttle", self._token_reason()))
+        return max(candidates, key=lambda c: c[0])
+
+    def _rate_reason(self, now: float, rate: float) -> str:
+        per_min = rate * 60.0
+        if self.probe.recovering(now):
+            return (
+                f"Slowed to {per_min:.0f} calls/min after the provider answered 'too many requests'"
+            )
+        if self.limit_rpm is not None:
+            return (
+                f"Sending at {per_min:.0f} calls/min to stay under the provider's limit "
+                f"of {self.limit_rpm:.0f}/min"
+            )
+        if self.probe.w_max is None:
+            return f"Sending at {per_min:.0f} calls/min while finding the provider's limit"
+        return f"Sending at {per_min:.0f} calls/min to stay under the provider's limit"
+
+    def _token_reason(self) -> str:
+        assert self.tokens is not None
+        return (
+            f"Sending at most {self.tokens.rate * 60:.0f} tokens/min to stay under the "
+            f"provider's limit of {self.limit_tpm or 0:.0f}/min"
+        )
+
+    def _started(self, now: float, cost_tokens: int) -> None:
+        self._refresh(now)
+        self.requests.take(now)
+        if self.tokens is not None and cost_tokens > 0:
+            self.tokens.take(now, cost_tokens)
+        self._starts.append(now)
+        self._open_calls.append(now)
+
+    def _forgive_pause(self) -> None:
+        now = self.clock.now()
+        self.requests.forgive(now)
+        if self.tokens is not None:
+            self.tokens.forgive(now)
+        self._hold_until = 0.0
+
+    # ------------------------------------------------------------------ outcomes
+
+    def _finished(self) -> float | None:
+        """Bookkeeping shared by every outcome; returns the call's duration if known."""
+        now = self.clock.now()
+        if self._pending_old > 0:
+            self._pending_old -= 1
+        if not self._open_calls:
+            return None
+        # Calls are matched to starts first in, first out: single durations may be off when
+        # calls overtake each other, but their sum (and so the mean) is exact.
+        return now - self._open_calls.popleft()
+
+    def on_success(
+        self,
+        headers: Mapping[str, str] | None = None,
+        tokens_used: int = 0,
+        cost_tokens: int = 0,
+    ) -> None:
+        super().on_success(headers, tokens_used, cost_tokens)
+        now = self.clock.now()
+        duration = self._finished()
+        if duration is not None:
+            self.latency = (
+                duration if self.latency is None else (0.8 * self.latency + 0.2 * duration)
+            )
+        self._throttles_in_a_row = 0
+        self._apply_limits(now, parse_rate_limits(headers))
+        if self.tokens is not None and tokens_used > 0 and cost_tokens > 0:
+            # the reservation was an estimate: charge what the provider reported instead
+            self.tokens.correct(now, tokens_used - cost_tokens)
+
+    def on_failure(self, error: JobError | None, *, retryable: bool = True) -> float:
+        self.in_flight = max(0, self.in_flight - 1)
+        now = self.clock.now()
+        answers_an_old_call = self._pending_old > 0
+        self._finished()
+        if error is not None:
+            self._apply_limits(now, parse_rate_limits(getattr(error, "headers", None)))
+        if not retryable:
+            self.backoff.reset()
+            return 0.0
+        if error is None or error.kind not in THROTTLE_KINDS:
+            return self._back_off(error)  # a server error or a timeout: the usual backoff
+        self._throttles.append(now)
+        if not answers_an_old_call:
+            # A new throttle event (not one more answer to calls sent before the last
+            # decrease): slow down by BETA from the provider's rate as well as we can judge
+            # it, and never from more than we were actually sending at.
+            measured = self.measured_rate(now)
+            current = self.target_rate(now)
+            sent_at = min(current, measured) if measured > 0 else current
+            estimate = self.estimated_limit(now)
+            self.probe.throttled(now, min(sent_at, estimate) if estimate else sent_at)
+            self._refresh(now)
+            self._pending_old = self.in_flight
+            self._throttles_in_a_row += 1
+            self._wake.set()
+        if error.retry_after is not None or self._throttles_in_a_row >= BACKOFF_AFTER_THROTTLES:
+            return self._back_off(error)
+        return 0.0
+
+    def _apply_limits(self, now: float, limits: RateLimits) -> None:
+        if limits.empty:
+            return
+        if limits.limit_requests and limits.limit_requests > 0:
+            self.limit_rpm = limits.limit_requests
+        if limits.limit_tokens and limits.limit_tokens > 0:
+            self.limit_tpm = limits.limit_tokens
+            rate = self.target_share * limits.limit_tokens / 60.0
+            if self.tokens is None:
+                self.tokens = Gcra(rate)
+            else:
+                self.tokens.set_rate(now, rate)
+        self._refresh(now)
+        # A quota the server says is used up (someone else shares it, or our view drifted):
+        # hold until it refills rather than collect a 429.
+        # "reset" is when the quota is full again; one more call fits after one interval.
+        one_call = 60.0 / self.limit_rpm if self.limit_rpm else MAX_HOLD_S
+        for remaining, reset, what, enough in (
+            (limits.remaining_requests, limits.reset_requests, "request", one_call),
+            (limits.remaining_tokens, limits.reset_tokens, "token", MAX_HOLD_S),
+        ):
+            if remaining is not None and remaining < 1 and reset:
+                hold = min(reset, enough, MAX_HOLD_S)
+                if now + hold > self._hold_until:
+                    self._hold_until = now + hold
+                    self._hold_reason = (
+                        f"The provider's {what} quota is used up for now; "
+                        f"waiting {_secs(hold)} for it to refill"
+                    )

@@ -1,0 +1,362 @@
+"""The OpenAI-compatible analyzer: DashScope, OpenAI, Ollama, LM Studio, vLLM, llama.cpp.
+
+One shared ``httpx.AsyncClient`` per analyzer, with no retries of its own: the worker owns
+retries, backoff and pacing, so a failed call must surface at once as a classified
+:class:`~core.errors.ProviderError`. Answers are streamed (SSE, with
+``stream_options.include_usage`` for token counts), and streamed tokens feed the progress bar;
+a server that answers with plain JSON instead is read as such.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from core import paths, providers, secrets
+from core.analyzers.base import CallResult, Progress, split_text
+from core.analyzers.provider_errors import (
+    classify_http,
+    classify_transport,
+    malformed,
+    truncated,
+)
+from core.errors import ErrorClass, ProviderError
+from core.jobs import Profile
+from core.logs import register_secret
+from core.settings import Settings, SettingsError
+
+CONNECT_TIMEOUT_S = 10.0
+WRITE_TIMEOUT_S = 60.0
+CHARS_PER_TOKEN = 3  # a cautious average over European and CJK text
+
+PART_NOTE = (
+    "\n\nThe text below is part {index} of {count} of a longer document. Analyse this part "
+    "on its own; a later step combines the analyses of all parts."
+)
+COMBINE_PROMPT = (
+    "A document was too long for one request, so it was analysed in {count} consecutive "
+    "parts. You are given the analyses of the parts, in order. Merge them into one answer for "
+    "the whole document that follows these instructions, without mentioning the parts:\n\n"
+    "{prompt}"
+)
+
+
+def proxy_for(url: str) -> str | None:
+    """The HTTP(S) proxy from the environment for this URL; never one for a loopback host."""
+    host = httpx.URL(url).host
+    if not host or host == "localhost" or host.startswith("127.") or host == "::1":
+        return None
+    try:
+        if urllib.request.proxy_bypass(host):
+            return None
+    except OSError:
+        return None
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(httpx.URL(url).scheme) or proxies.get("all")
+    # SOCKS would need an extra package: go direct rather than fail to start.
+    return proxy if proxy and proxy.startswith(("http://", "https://")) else None
+
+
+@dataclass
+class _Stream:
+    """What has arrived of one streamed answer."""
+
+    pieces: list[str] = field(default_factory=list)
+    usage: Mapping[str, Any] | None = None
+    finish_reason: str | None = None
+    done: bool = False
+    tokens: int = 0  # streamed chunks, each about one token
+    received: bool = False
+    reported: float = 0.0
+
+
+class OpenAICompatAnalyzer:
+    paced = True
+    provider = "openai"
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        model: str,
+        *,
+        context_chars: int = 24_000,
+        max_output_tokens: int = 1024,
+        timeout_s: float = 600.0,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
+        max_connections: int = 4,
+        dashscope: bool = False,
+        preset: str = "custom",
+        stream: bool = True,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key or None
+        self.model = model
+        self.context_chars = max(500, context_chars)
+        self.max_output_tokens = max(1, max_output_tokens)
+        self.timeout_s = timeout_s
+        self.connect_timeout_s = connect_timeout_s
+        self.max_connections = max(1, max_connections)
+        self.dashscope = dashscope
+        self.preset = preset
+        self.stream = stream
+        # The ETA learns durations per engine; an unnamed model is keyed by its preset.
+        self.engine = f"openai:{model or preset}"
+        self._client: httpx.AsyncClient | None = None
+        register_secret(api_key)
+
+    def __repr__(self) -> str:  # never show the key, even in a debugger or a traceback
+        return f"OpenAICompatAnalyzer({self.base_url!r}, model={self.model!r})"
+
+    # ------------------------------------------------------------------ the protocol
+
+    def split(self, text: str) -> list[str]:
+        return split_text(text, self.context_chars)
+
+    def estimate_tokens(self, text: str) -> int:
+        return len(text) // CHARS_PER_TOKEN + self.max_output_tokens
+
+    async def analyze_part(
+        self, text: str, profile: Profile, *, index: int, count: int, progress: Progress
+    ) -> CallResult:
+        system = profile.prompt
+        if count > 1:
+            system += PART_NOTE.format(index=index + 1, count=count)
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": text}]
+        return await self.chat(messages, progress)
+
+    async def combine(
+        self, partials: list[str], profile: Profile, *, progress: Progress
+    ) -> CallResult:
+        count = len(partials)
+        joined = "\n\n".join(
+            f"### Part {n} of {count}\n\n{text.strip()}" for n, text in enumerate(partials, 1)
+        )
+        messages = [
+            {"role": "system", "content": COMBINE_PROMPT.format(count=count,
+                                                               prompt=profile.prompt)},
+            {"role": "user", "content": joined},
+        ]
+        return await self.chat(messages, progress)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # ------------------------------------------------------------------ calls
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            limits = httpx.Limits(
+                max_connections=self.max_connections,
+                max_keepalive_connections=self.max_connections,
+            )
+            transport = httpx.AsyncHTTPTransport(
+                retries=0, limits=limits, proxy=proxy_for(self.base_url)
+            )
+            # Generations can take minutes: the read timeout is the person's setting, the
+            # connect timeout stays short so an unreachable server is reported quickly.
+            timeout = httpx.Timeout(
+                connect=self.connect_timeout_s, read=self.timeout_s, write=WRITE_TIMEOUT_S,
+                pool=self.timeout_s,
+            )
+            self._client = httpx.AsyncClient(
+                transport=transport, timeout=timeout, follow_redirects=False,
+                headers={"User-Agent": "Paceline"},
+            )
+        return self._client
+
+    def _headers(self, accept: str = "application/json") -> dict[str, str]:
+        headers = {"Accept": accept}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+    def _secrets(self) -> tuple[str, ...]:
+        return (self._api_key,) if self._api_key else ()
+
+    def _http_error(self, status: int, body: Any, headers: Mapping[str, str]) -> ProviderError:
+        return classify_http(
+            status, body, headers, dashscope=self.dashscope, secrets=self._secrets(),
+            model=self.model, has_key=self._api_key is not None,
+        )
+
+    async def list_models(self) -> list[str]:
+        """Model ids from GET /models (not a paid call)."""
+        url = f"{self.base_url}/models"
+        try:
+            response = await self.client.get(url, headers=self._headers())
+            raw = await response.aread()
+        except httpx.HTTPError as exc:
+            raise classify_transport(exc, url=url, timeout_s=self.timeout_s,
+                                     secrets=self._secrets()) from None
+        if response.status_code >= 300:
+            raise self._http_error(response.status_code, raw, response.headers)
+        try:
+            data = json.loads(raw)
+            items = data["data"] if isinstance(data, dict) else data
+            return sorted({str(item["id"]) for item in items})
+        except (ValueError, KeyError, TypeError):
+            raise malformed("the model list is not in the OpenAI format") from None
+
+    async def _resolve_model(self) -> str:
+        # Local servers (LM Studio, vLLM) serve whatever is loaded: take the first one.
+        if not self.model:
+            models = await self.list_models()
+            if not models:
+                raise ProviderError(
+                    "bad_model", "The server lists no model. Load a model or name one in "
+                    "Settings, then resume the queue.", error_class=ErrorClass.STOP_QUEUE,
+                )
+            self.model = models[0]
+        return self.model
+
+    async def chat(self, messages: list[dict[str, str]], progress: Progress) -> CallResult:
+        """One chat completion; streamed when the server streams."""
+        body: dict[str, Any] = {
+            "model": await self._resolve_model(),
+            "messages": messages,
+            "max_tokens": self.max_output_tokens,
+        }
+        if self.stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        url = f"{self.base_url}/chat/completions"
+        state = _Stream()
+        accept = "text/event-stream" if self.stream else "application/json"
+        try:
+            async with self.client.stream(
+                "POST", url, json=body, headers=self._headers(accept)
+            ) as response:
+                if response.status_code >= 300:
+                    raw = await response.aread()
+                    raise self._http_error(response.status_code, raw, response.headers)
+                kind = response.headers.get("content-type", "")
+                if "text/event-stream" in kind:
+                    await self._read_events(response, state, progress)
+                else:
+                    await self._read_json(response, state)
+                headers = dict(response.headers)
+        except httpx.HTTPError as exc:
+            raise classify_transport(
+                exc, url=url, received_any=state.received, timeout_s=self.timeout_s,
+                secrets=self._secrets(),
+            ) from None
+        if not state.done and state.finish_reason is None:
+            raise truncated("the stream ended before the server said it was finished")
+        if state.finish_reason == "content_filter" and not state.pieces:
+            raise ProviderError("content_filter", "The provider's content filter refused "
+                                "this document.", error_class=ErrorClass.PERMANENT)
+        progress(1.0)
+        usage = state.usage or {}
+        return CallResult(
+            "".join(state.pieces),
+            prompt_tokens=_int(usage.get("prompt_tokens")),
+            completion_tokens=_int(usage.get("completion_tokens")) or state.tokens,
+            headers=headers,
+        )
+
+    async def _read_events(
+        self, response: httpx.Response, state: _Stream, progress: Progress
+    ) -> None:
+        async for line in response.aiter_lines():
+            state.received = True
+            if not line.startswith("data:"):
+                continue  # blank separators, ": keep-alive" comments, "event:" and "id:"
+            data = line[5:].strip()
+            if data == "[DONE]":
+                state.done = True
+                return
+            try:
+                chunk = json.loads(data)
+            except ValueError:
+                raise malformed("a streamed event is not valid JSON") from None
+            if not isinstance(chunk, dict):
+                raise malformed("a streamed event is not a JSON object")
+            self._take_chunk(chunk, state, response.headers)
+            share = min(0.99, state.tokens / self.max_output_tokens)
+            if share - state.reported >= 0.01:  # at most ~100 progress events per call
+                state.reported = share
+                progress(share)
+
+    def _take_chunk(
+        self, chunk: Mapping[str, Any], state: _Stream, headers: Mapping[str, str]
+    ) -> None:
+        if "error" in chunk or chunk.get("object") == "error":
+            # An error after a 200 (vLLM, OpenAI mid-stream): classify it by its own code.
+            code = chunk.get("code") if "error" not in chunk else None
+            status = code if isinstance(code, int) and 100 <= code < 600 else 0
+            raise self._http_error(status, dict(chunk), headers)
+        usage = chunk.get("usage")
+        if isinstance(usage, Mapping):
+            state.usage = usage
+        for choice in chunk.get("choices") or []:
+            delta = choice.get("delta") or {}
+            piece = delta.get("content")
+            if piece:
+                state.pieces.append(piece)
+                state.tokens += 1
+            elif delta.get("reasoning_content"):
+                state.tokens += 1  # thinking models spend output tokens before answering
+            if choice.get("finish_reason"):
+                state.finish_reason = choice["finish_reason"]
+
+    async def _read_json(self, response: httpx.Response, state: _Stream) -> None:
+        raw = await response.aread()
+        state.received = True
+        try:
+            data = json.loads(raw)
+            if "error" in data or data.get("object") == "error":
+                raise self._http_error(response.status_code, data, response.headers)
+            choice = data["choices"][0]
+            content = choice["message"].get("content") or ""
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            raise malformed("the answer is not an OpenAI chat completion") from None
+        state.pieces.append(content)
+        state.finish_reason = choice.get("finish_reason") or "stop"
+        state.usage = data.get("usage") if isinstance(data.get("usage"), Mapping) else None
+        state.done = True
+
+
+def _int(value: Any) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+def make_openai_analyzer(
+    settings: Settings, *, api_key: str | None = None, home: Path | None = None
+) -> OpenAICompatAnalyzer:
+    """The analyzer for these settings; the key comes from the environment or the store."""
+    try:
+        preset = providers.get(settings.preset)
+    except providers.UnknownPreset as exc:
+        raise SettingsError(str(exc)) from None
+    base_url = (settings.api_base or preset.base_url).strip()
+    if not base_url:
+        raise SettingsError(
+            "The custom provider needs an API base URL: set it in Settings or PACELINE_API_BASE."
+        )
+    if not base_url.startswith(("http://", "https://")):
+        raise SettingsError(f"The API base {base_url!r} must start with http:// or https://.")
+    key = api_key if api_key is not None else secrets.get_api_key(home or paths.home())
+    return OpenAICompatAnalyzer(
+        base_url,
+        key,
+        settings.model or preset.default_model,
+        context_chars=settings.context_chars,
+        max_output_tokens=settings.max_output_tokens,
+        timeout_s=settings.request_timeout_s,
+        max_connections=max(1, settings.max_in_flight),
+        dashscope=preset.dashscope or providers.is_dashscope_url(base_url),
+        preset=preset.name,
+    )

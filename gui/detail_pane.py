@@ -1,0 +1,251 @@
+"""The detail pane: the selected job's result as Markdown, its error or stale reason, its log.
+
+The result comes from a language model, so it is untrusted: the browser loads no resource at
+all (no remote images, no tracking pixels, no local files) and never follows a link by itself.
+Clicking a web link opens it in the system browser, which is the person's choice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from PySide6.QtCore import QDateTime, QLocale, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPlainTextEdit,
+    QSizePolicy,
+    QTabWidget,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.clock import Clock
+from core.jobs import Job
+from core.states import JobState
+from core.store import Store
+from gui import formatting as fmt
+from gui.banner import Banner
+from gui.icons import line_icon
+from gui.tasks import TaskRunner
+
+EXPORT_FORMATS = ("md", "json", "csv")
+
+
+class SafeTextBrowser(QTextBrowser):
+    """A Markdown view that loads no resources and follows no link on its own."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenExternalLinks(False)
+        self.setOpenLinks(False)
+        self.setAcceptDrops(False)  # a drop belongs to the window: it adds documents
+        self.blocked: list[QUrl] = []
+        self.anchorClicked.connect(self._open_link)
+
+    def loadResource(self, kind: int, url: QUrl | str) -> object:
+        # Refuse everything: http(s) would leak that the result was read (and from where),
+        # file: URLs could show local files the model named.
+        self.blocked.append(QUrl(url))
+        return None
+
+    @staticmethod
+    def _open_link(url: QUrl) -> None:
+        if url.scheme() in ("http", "https", "mailto"):
+            QDesktopServices.openUrl(url)
+
+
+class DetailPane(QWidget):
+    retrigger_requested = Signal(list)  # job ids
+    export_requested = Signal(str)  # "md" | "json" | "csv", for the current selection
+
+    def __init__(self, store: Store | None, runner: TaskRunner, clock: Clock,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.clock = clock
+        self.runner = runner
+        self._ids: list[int] = []
+        self._generation = 0
+        self.shown_job: Job | None = None
+
+        self.title = QLabel(self)
+        self.title.setObjectName("detailTitle")
+        title_font = QFont(self.title.font())
+        title_font.setBold(True)
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.15)
+        self.title.setFont(title_font)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.meta = QLabel(self)
+        self.meta.setObjectName("detailMeta")
+        self.meta.setWordWrap(True)
+        self.meta.setTextFormat(Qt.TextFormat.PlainText)
+        self.meta.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.meta.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+        self.export_button = QToolButton(self)
+        self.export_button.setText(self.tr("Export"))
+        self.export_button.setIcon(line_icon("export", self.palette()))
+        self.export_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.export_button)
+        for key, label in self.format_labels().items():
+            action = menu.addAction(label)
+            action.setData(key)
+            action.triggered.connect(lambda _c=False, k=key: self.export_requested.emit(k))
+        self.export_button.setMenu(menu)
+
+        self.notice = Banner(self)
+
+        self.result_view = SafeTextBrowser(self)
+        self.result_view.setObjectName("resultView")
+        self.log_view = QPlainTextEdit(self)
+        self.log_view.setObjectName("logView")
+        self.log_view.setReadOnly(True)
+        self.log_view.setAcceptDrops(False)
+        self.log_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.result_view, self.tr("Result"))
+        self.tabs.addTab(self.log_view, self.tr("Log"))
+
+        head = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.setSpacing(2)
+        titles.addWidget(self.title)
+        titles.addWidget(self.meta)
+        head.addLayout(titles, 1)
+        head.addWidget(self.export_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 4)
+        layout.setSpacing(6)
+        layout.addLayout(head)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.tabs, 1)
+        self.show_jobs([])
+
+    def format_labels(self) -> dict[str, str]:
+        return {
+            "md": self.tr("Markdown…"),
+            "json": self.tr("JSON…"),
+            "csv": self.tr("CSV…"),
+        }
+
+    # ------------------------------------------------------------------ showing
+
+    @property
+    def job_ids(self) -> list[int]:
+        return list(self._ids)
+
+    def show_jobs(self, ids: Sequence[int]) -> asyncio.Task[None] | None:
+        """Show one job in full, or a summary of several; returns the loading task if any."""
+        self._ids = list(ids)
+        self._generation += 1
+        self.export_button.setEnabled(bool(self._ids))
+        if not self._ids:
+            self.shown_job = None
+            self.title.setText(self.tr("No job selected"))
+            self.meta.setText(self.tr(
+                "Select a job to see its result, error and log. Drop documents anywhere on "
+                "the window to add them."))
+            self.notice.hide()
+            self.result_view.clear()
+            self.log_view.clear()
+            return None
+        if len(self._ids) > 1:
+            self.shown_job = None
+            self.title.setText(self.tr("%n jobs selected", "", len(self._ids)))
+            self.meta.setText(self.tr("Export saves the results of all selected jobs."))
+            self.notice.hide()
+            self.result_view.clear()
+            self.log_view.clear()
+            return None
+        if self.store is None:
+            return None
+        return self.runner.start(self._load(self._ids[0], self._generation),
+                                 self.tr("Loading the job's details"))
+
+    def refresh(self) -> None:
+        """Reload the shown job (it changed)."""
+        if len(self._ids) == 1:
+            self.show_jobs(self._ids)
+
+    async def _load(self, job_id: int, generation: int) -> None:
+        assert self.store is not None
+        job = await self.store.get(job_id)
+        log = await self.store.job_log(job_id) if job is not None else []
+        if generation != self._generation:
+            return  # the selection moved on while we read
+        if job is None:
+            self.show_jobs([])
+            return
+        self._render(job, log)
+
+    def _render(self, job: Job, log: Sequence[tuple[float, str]]) -> None:
+        self.shown_job = job
+        self.title.setText(job.name)
+        self.meta.setText(self._meta_line(job))
+        self._render_notice(job)
+        scroll = self.result_view.verticalScrollBar().value()
+        if job.result:
+            self.result_view.setMarkdown(job.result)
+            self.result_view.verticalScrollBar().setValue(scroll)
+        else:
+            self.result_view.setPlainText(self._placeholder(job))
+        locale = QLocale()
+        lines = [
+            f"{locale.toString(QDateTime.fromSecsSinceEpoch(int(at)), 'yyyy-MM-dd HH:mm:ss')}"
+            f"  {message}"
+            for at, message in log
+        ]
+        self.log_view.setPlainText("\n".join(lines))
+
+    def _meta_line(self, job: Job) -> str:
+        parts = [job.path, job.profile, fmt.state_label(job.state)]
+        if job.provider and job.provider != "offline":
+            parts.append(f"{job.provider} · {job.model}")
+        if job.tokens:
+            parts.append(self.tr("%n token(s)", "", job.tokens))
+        if job.duration_s:
+            parts.append(fmt.duration(job.duration_s))
+        return "  ·  ".join(parts)
+
+    def _render_notice(self, job: Job) -> None:
+        retrigger = (self.tr("Re-trigger"), lambda: self.retrigger_requested.emit([job.id]))
+        if job.state == JobState.STALE:
+            age = fmt.ago(max(0.0, self.clock.wall() - (job.finished_at or 0)))
+            self.notice.set_message(
+                "warning",
+                fmt.fill(self.tr("Stale since %1: it was running when Paceline stopped."), age)
+                if job.finished_at else self.tr("Stale: it was running when Paceline stopped."),
+                job.stale_reason or "", [retrigger])
+        elif job.state == JobState.FAILED:
+            self.notice.set_message(
+                "error",
+                fmt.fill(self.tr("Failed (%1)"), job.error_kind or self.tr("unknown error")),
+                job.error or "", [retrigger])
+        elif job.state == JobState.QUEUED and job.error:
+            self.notice.set_message(
+                "warning", self.tr("The last attempt failed; the job will be tried again."),
+                job.error, [])
+        else:
+            self.notice.hide()
+
+    def _placeholder(self, job: Job) -> str:
+        if job.state == JobState.QUEUED:
+            return self.tr("Waiting in the queue.")
+        if job.state == JobState.RUNNING:
+            if job.parts_planned > 1:
+                return fmt.fill(self.tr("Working on it: %1 of %2 parts done."),
+                                job.parts_done, job.parts_planned)
+            return self.tr("Working on it…")
+        if job.state == JobState.CANCELLED:
+            return self.tr("Cancelled: no result.")
+        return self.tr("No result.")

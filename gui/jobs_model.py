@@ -1,0 +1,556 @@
+"""The jobs table: a QAbstractTableModel fed by core events with row-level updates.
+
+- A change emits ``dataChanged`` for the changed cells of the changed row only; there is no
+  model reset for a change. Adds and removals that arrive in a burst (a dropped folder, "clear
+  finished") are applied as contiguous row blocks on the next turn of the event loop.
+- Progress events are coalesced: at most one update per job every ``PROGRESS_INTERVAL_MS``.
+- Active jobs (queued, running) are loaded at once; finished history is loaded a page at a time,
+  newest first, through ``canFetchMore``/``fetchMore``, so a long history opens fast.
+- The model keeps a light copy of each job (no result text, no prompt): the detail pane reads
+  the full job from the store when it needs it. That keeps memory bounded for a long history.
+- Values that change with time alone (ETA, elapsed time, the queue rank, a stale job's age) are
+  computed when painted; the window repaints the view about once a second instead of signalling
+  every row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from enum import IntEnum
+from typing import Any, Protocol
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+
+from core.clock import Clock
+from core.events import (
+    Event,
+    JobAdded,
+    JobChanged,
+    JobProgress,
+    JobRemoved,
+    OrderChanged,
+)
+from core.jobs import Job
+from core.states import ACTIVE_STATES, JobState
+from gui import formatting as fmt
+from gui.icons import state_icon
+from gui.tasks import TaskRunner
+
+translate = QCoreApplication.translate
+
+PAGE_SIZE = 500
+PROGRESS_INTERVAL_MS = 100  # at most ~10 progress repaints a second
+
+
+class Column(IntEnum):
+    POSITION = 0
+    DOCUMENT = 1
+    PROFILE = 2
+    STATE = 3
+    PROGRESS = 4
+    ETA = 5
+    ATTEMPTS = 6
+    TOKENS = 7
+    DURATION = 8
+    ERROR = 9
+
+
+class Role(IntEnum):
+    JOB = Qt.ItemDataRole.UserRole + 1
+    SORT = Qt.ItemDataRole.UserRole + 2
+    JOB_ID = Qt.ItemDataRole.UserRole + 3
+    PROGRESS = Qt.ItemDataRole.UserRole + 4
+
+
+# The job fields each column shows: a change to none of them leaves the cell alone.
+COLUMN_FIELDS: dict[Column, tuple[str, ...]] = {
+    Column.POSITION: ("state", "priority", "position"),
+    Column.DOCUMENT: ("path",),
+    Column.PROFILE: ("profile",),
+    Column.STATE: ("state", "finished_at", "stale_reason"),
+    Column.PROGRESS: ("state", "parts_done", "parts_planned", "part_fraction"),
+    Column.ETA: ("state",),
+    Column.ATTEMPTS: ("state", "attempts", "max_attempts"),
+    Column.TOKENS: ("prompt_tokens", "completion_tokens"),
+    Column.DURATION: ("state", "duration_s", "started_at", "finished_at"),
+    Column.ERROR: ("state", "error", "error_kind", "stale_reason"),
+}
+
+NUMERIC_COLUMNS = frozenset(
+    {Column.POSITION, Column.ETA, Column.ATTEMPTS, Column.TOKENS, Column.DURATION}
+)
+STATE_ORDER = {s: n for n, s in enumerate(
+    (JobState.RUNNING, JobState.QUEUED, JobState.STALE, JobState.FAILED, JobState.DONE,
+     JobState.CANCELLED))}
+
+# Sort keys of the position column: running first, then the queue in claim order, then the
+# history, most recently finished first. Plain floats, so the proxy sorts in C++.
+_QUEUED_BASE = 1e13
+_HISTORY_BASE = 3e13
+
+
+class JobSource(Protocol):
+    """What the model reads from the store (the real Store, or a fake in tests)."""
+
+    async def queued_in_order(self) -> list[Job]: ...
+
+    async def history_page(self, limit: int, before_id: int | None = None) -> list[Job]: ...
+
+
+def light(job: Job) -> Job:
+    """The job without its result and prompt: the table never shows them."""
+    if job.result is None and not job.prompt:
+        return job
+    return dataclasses.replace(job, result=None, prompt="")
+
+
+def changed_columns(old: Job, new: Job) -> list[Column]:
+    return [
+        column
+        for column, fields in COLUMN_FIELDS.items()
+        if any(getattr(old, f) != getattr(new, f) for f in fields)
+    ]
+
+
+def column_runs(columns: Iterable[int]) -> Iterator[tuple[int, int]]:
+    """Contiguous runs (first, last) of sorted column numbers."""
+    ordered = sorted(set(columns))
+    start = prev = None
+    for c in ordered:
+        if start is None:
+            start = prev = c
+        elif c == prev + 1:
+            prev = c
+        else:
+            yield start, prev
+            start = prev = c
+    if start is not None:
+        yield start, prev
+
+
+def row_runs(rows: Iterable[int]) -> list[tuple[int, int]]:
+    """Contiguous runs of rows, bottom first (so removing one keeps the others valid)."""
+    return sorted(column_runs(rows), reverse=True)
+
+
+class JobsModel(QAbstractTableModel):
+    # Time-derived values (rank, ETA, elapsed) changed: repaint, nothing to re-sort.
+    derived_changed = Signal()
+    # A page of history arrived or the set of rows changed in bulk.
+    loaded = Signal()
+
+    def __init__(
+        self,
+        clock: Clock,
+        source: JobSource | None = None,
+        runner: TaskRunner | None = None,
+        parent: QObject | None = None,
+        *,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        super().__init__(parent)
+        self.clock = clock
+        self.source = source
+        self.runner = runner or TaskRunner()
+        self.page_size = page_size
+        self._jobs: list[Job] = []
+        self._rows: dict[int, int] = {}
+        self._due: dict[int, float] = {}  # job id -> clock.now() when it should be done
+        self._ranks: dict[int, int] | None = None  # queued job id -> place in the queue
+        self._history_before: int | None = None
+        self._history_done = source is None
+        self._loaded_once = False
+        self._fetching = False
+        self._removed_while_fetching: set[int] = set()
+        self._pending_adds: dict[int, Job] = {}
+        self._pending_removals: set[int] = set()
+        self._pending_progress: dict[int, JobProgress] = {}
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(0)
+        self._flush_timer.timeout.connect(self.flush)
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setSingleShot(True)
+        self._progress_timer.setInterval(PROGRESS_INTERVAL_MS)
+        self._progress_timer.timeout.connect(self._flush_progress)
+
+    # ------------------------------------------------------------------ loading
+
+    async def load(self) -> None:
+        """Every active job and the newest page of history."""
+        if self.source is None:
+            return
+        active = await self.source.queued_in_order()
+        history = await self.source.history_page(self.page_size)
+        self._accept_history_page(history)
+        self._loaded_once = True
+        self._insert([*active, *history])
+        self.loaded.emit()
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and self._loaded_once and not self._history_done
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
+        if not self.canFetchMore(parent) or self._fetching:
+            return
+        self._fetching = True
+        self._removed_while_fetching.clear()
+        self.runner.start(self._fetch_history(), translate("JobsModel", "Loading older jobs"))
+
+    async def _fetch_history(self) -> None:
+        assert self.source is not None
+        try:
+            page = await self.source.history_page(self.page_size, self._history_before)
+        finally:
+            self._fetching = False
+        self._accept_history_page(page)
+        self._insert([j for j in page if j.id not in self._removed_while_fetching])
+        self.loaded.emit()
+
+    def _accept_history_page(self, page: Sequence[Job]) -> None:
+        if page:
+            self._history_before = min(j.id for j in page)
+        if len(page) < self.page_size:
+            self._history_done = True
+
+    @property
+    def history_complete(self) -> bool:
+        return self._history_done
+
+    # ------------------------------------------------------------------ reading
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._jobs)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def job_at(self, row: int) -> Job:
+        return self._jobs[row]
+
+    def row_of(self, job_id: int) -> int | None:
+        self.flush()
+        return self._rows.get(job_id)
+
+    def job(self, job_id: int) -> Job | None:
+        row = self.row_of(job_id)
+        return None if row is None else self._jobs[row]
+
+    def jobs(self) -> Sequence[Job]:
+        self.flush()
+        return self._jobs
+
+    def rank(self, job_id: int) -> int | None:
+        """1 for the next queued job, 2 for the one after, ...; None if not queued."""
+        if self._ranks is None:
+            queued = sorted(
+                (-j.priority, j.position, j.id) for j in self._jobs if j.state == JobState.QUEUED
+            )
+            self._ranks = {job_id: n + 1 for n, (_, _, job_id) in enumerate(queued)}
+        return self._ranks.get(job_id)
+
+    def eta_left(self, job_id: int) -> float | None:
+        due = self._due.get(job_id)
+        return None if due is None else max(0.0, due - self.clock.now())
+
+    def set_etas(self, per_job: dict[int, float], now: float | None = None) -> None:
+        """Per-job seconds until done (from ``engine.eta()``), measured at ``now``."""
+        now = self.clock.now() if now is None else now
+        self._due = {job_id: now + seconds for job_id, seconds in per_job.items()}
+        self.derived_changed.emit()
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
+            return None
+        column = Column(section)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._titles()[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._header_tips().get(column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in NUMERIC_COLUMNS:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _titles(self) -> dict[Column, str]:
+        return {
+            Column.POSITION: translate("JobsModel", "#"),
+            Column.DOCUMENT: translate("JobsModel", "Document"),
+            Column.PROFILE: translate("JobsModel", "Profile"),
+            Column.STATE: translate("JobsModel", "State"),
+            Column.PROGRESS: translate("JobsModel", "Progress"),
+            Column.ETA: translate("JobsModel", "ETA"),
+            Column.ATTEMPTS: translate("JobsModel", "Attempts"),
+            Column.TOKENS: translate("JobsModel", "Tokens"),
+            Column.DURATION: translate("JobsModel", "Duration"),
+            Column.ERROR: translate("JobsModel", "Error / reason"),
+        }
+
+    def _header_tips(self) -> dict[Column, str]:
+        return {
+            Column.POSITION: translate("JobsModel", "Place in the queue: 1 runs next"),
+            Column.ETA: translate("JobsModel", "Estimated time until the job is done"),
+            Column.ATTEMPTS: translate("JobsModel", "Attempts used of those allowed"),
+            Column.TOKENS: translate("JobsModel", "Prompt and completion tokens used"),
+            Column.DURATION: translate(
+                "JobsModel", "Time spent in calls (elapsed time while running)"),
+        }
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._jobs):
+            return None
+        job = self._jobs[index.row()]
+        column = Column(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(job, column)
+        if role == Role.SORT:
+            return self._sort_key(job, column)
+        if role == Role.JOB:
+            return job
+        if role == Role.JOB_ID:
+            return job.id
+        if role == Role.PROGRESS:
+            return job.progress
+        if role == Qt.ItemDataRole.DecorationRole and column == Column.STATE:
+            return state_icon(job.state)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(job, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in NUMERIC_COLUMNS:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _display(self, job: Job, column: Column) -> str:
+        state = job.state
+        if column == Column.POSITION:
+            rank = self.rank(job.id) if state == JobState.QUEUED else None
+            return "" if rank is None else fmt.integer(rank)
+        if column == Column.DOCUMENT:
+            return job.name
+        if column == Column.PROFILE:
+            return job.profile
+        if column == Column.STATE:
+            label = fmt.state_label(state)
+            if state == JobState.STALE and job.finished_at:
+                since = max(0.0, self.clock.wall() - job.finished_at)
+                return fmt.fill(translate("JobsModel", "%1, %2"), label, fmt.ago(since))
+            if state == JobState.QUEUED and job.error_kind:
+                return translate("JobsModel", "Queued, will retry")
+            return label
+        if column == Column.PROGRESS:
+            return fmt.percent(job.progress) if job.progress > 0 else ""
+        if column == Column.ETA:
+            if state not in ACTIVE_STATES:
+                return ""
+            left = self.eta_left(job.id)
+            return "" if left is None else fmt.fill(translate("JobsModel", "≈ %1"),
+                                                    fmt.duration(left))
+        if column == Column.ATTEMPTS:
+            if not job.attempts:
+                return ""
+            return fmt.fill(translate("JobsModel", "%1 of %2"), job.attempts, job.max_attempts)
+        if column == Column.TOKENS:
+            return fmt.integer(job.tokens) if job.tokens else ""
+        if column == Column.DURATION:
+            if state == JobState.RUNNING and job.started_at:
+                return fmt.duration(max(0.0, self.clock.wall() - job.started_at))
+            return fmt.duration(job.duration_s) if job.duration_s > 0 else ""
+        if column == Column.ERROR:
+            return self._error_text(job)
+        return ""
+
+    @staticmethod
+    def _error_text(job: Job) -> str:
+        if job.state == JobState.STALE:
+            return job.stale_reason or translate(
+                "JobsModel", "Paceline stopped while this job was running.")
+        if job.error and job.state in (JobState.FAILED, JobState.QUEUED, JobState.RUNNING):
+            return job.error
+        return ""
+
+    def _tooltip(self, job: Job, column: Column) -> str | None:
+        if column == Column.DOCUMENT:
+            return job.path
+        if column == Column.ERROR:
+            text = self._error_text(job)
+            if text and job.error_kind:
+                return fmt.fill(translate("JobsModel", "%1\n\nError kind: %2"), text,
+                                job.error_kind)
+            return text or None
+        if column == Column.STATE and job.state == JobState.STALE:
+            return job.stale_reason
+        if column == Column.PROGRESS and job.parts_planned > 1:
+            return fmt.fill(translate("JobsModel", "%1 of %2 parts done"),
+                            job.parts_done, job.parts_planned)
+        return None
+
+    def _sort_key(self, job: Job, column: Column) -> Any:
+        if column == Column.POSITION:
+            if job.state == JobState.RUNNING:
+                return float(job.position)
+            if job.state == JobState.QUEUED:
+                priority = max(-999, min(999, job.priority))
+                return _QUEUED_BASE + (1000 - priority) * 1e9 + job.position
+            return _HISTORY_BASE - (job.finished_at or job.updated_at or 0.0)
+        if column == Column.DOCUMENT:
+            return job.name.casefold()
+        if column == Column.PROFILE:
+            return job.profile.casefold()
+        if column == Column.STATE:
+            return STATE_ORDER.get(job.state, 99)
+        if column == Column.PROGRESS:
+            return job.progress
+        if column == Column.ETA:
+            due = self._due.get(job.id)
+            return due if due is not None and job.state in ACTIVE_STATES else math.inf
+        if column == Column.ATTEMPTS:
+            return job.attempts
+        if column == Column.TOKENS:
+            return job.tokens
+        if column == Column.DURATION:
+            return job.duration_s
+        return self._error_text(job).casefold()
+
+    # ------------------------------------------------------------------ events
+
+    def on_event(self, event: Event) -> None:
+        """The core event bus subscriber (called on the GUI thread, by the event loop)."""
+        if isinstance(event, JobAdded):
+            self._pending_removals.discard(event.job.id)
+            self._pending_adds[event.job.id] = light(event.job)
+            self._flush_timer.start()
+        elif isinstance(event, JobRemoved):
+            if self._fetching:
+                self._removed_while_fetching.add(event.job_id)
+            if self._pending_adds.pop(event.job_id, None) is None:
+                self._pending_removals.add(event.job_id)
+                self._flush_timer.start()
+            self._due.pop(event.job_id, None)
+            self._pending_progress.pop(event.job_id, None)
+        elif isinstance(event, JobChanged):
+            if event.job.id in self._pending_adds:
+                self._pending_adds[event.job.id] = light(event.job)
+                return
+            self.flush()
+            self._pending_progress.pop(event.job.id, None)
+            self._apply_change(light(event.job))
+        elif isinstance(event, JobProgress):
+            self._pending_progress[event.job_id] = event
+            if not self._progress_timer.isActive():
+                self._progress_timer.start()
+        elif isinstance(event, OrderChanged):
+            self.flush()
+            self._apply_order(event.positions)
+
+    def flush(self) -> None:
+        """Apply buffered removals and adds now (also done on the next loop turn)."""
+        if self._pending_removals:
+            removals, self._pending_removals = self._pending_removals, set()
+            self._remove(removals)
+        if self._pending_adds:
+            adds, self._pending_adds = self._pending_adds, {}
+            self._insert(adds.values())
+
+    def _belongs(self, job: Job) -> bool:
+        """Whether an unknown job should be shown now, rather than with a later page."""
+        if job.state in ACTIVE_STATES or self._history_done or not self._loaded_once:
+            return True
+        return self._history_before is None or job.id >= self._history_before
+
+    def _insert(self, jobs: Iterable[Job]) -> None:
+        fresh: list[Job] = []
+        seen: set[int] = set()
+        for job in jobs:
+            if job.id in self._rows or job.id in seen:
+                continue
+            seen.add(job.id)
+            fresh.append(light(job))
+        if not fresh:
+            return
+        first = len(self._jobs)
+        self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+        for n, job in enumerate(fresh):
+            self._rows[job.id] = first + n
+        self._jobs.extend(fresh)
+        self.endInsertRows()
+        self._ranks = None
+        self.derived_changed.emit()
+
+    def _remove(self, ids: Iterable[int]) -> None:
+        rows = [self._rows[i] for i in ids if i in self._rows]
+        if not rows:
+            return
+        for first, last in row_runs(rows):
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self._jobs[first : last + 1]
+            self.endRemoveRows()
+        self._rows = {job.id: n for n, job in enumerate(self._jobs)}
+        self._ranks = None
+        self.derived_changed.emit()
+
+    def _apply_change(self, job: Job) -> None:
+        row = self._rows.get(job.id)
+        if row is None:
+            if self._belongs(job):
+                self._insert([job])
+            return
+        old = self._jobs[row]
+        self._jobs[row] = job
+        self._emit_changed(row, changed_columns(old, job))
+        if old.state != job.state or old.position != job.position:
+            self._ranks = None
+            if job.state not in ACTIVE_STATES:
+                self._due.pop(job.id, None)
+            self.derived_changed.emit()
+
+    def _apply_order(self, positions: dict[int, int]) -> None:
+        for job_id, position in positions.items():
+            row = self._rows.get(job_id)
+            if row is None:
+                continue
+            old = self._jobs[row]
+            if old.position != position:
+                self._jobs[row] = dataclasses.replace(old, position=position)
+                self._emit_changed(row, [Column.POSITION])
+        self._ranks = None
+        self.derived_changed.emit()
+
+    def _flush_progress(self) -> None:
+        pending, self._pending_progress = self._pending_progress, {}
+        for event in pending.values():
+            row = self._rows.get(event.job_id)
+            if row is None:
+                continue
+            old = self._jobs[row]
+            if old.state != JobState.RUNNING:
+                continue  # a late progress event must not undo a finished job's values
+            new = dataclasses.replace(
+                old,
+                parts_done=max(old.parts_done, event.parts_done),
+                parts_planned=event.parts_planned or old.parts_planned,
+                part_fraction=event.part_fraction,
+            )
+            self._jobs[row] = new
+            self._emit_changed(row, changed_columns(old, new))
+
+    def _emit_changed(self, row: int, columns: Iterable[int]) -> None:
+        for first, last in column_runs(columns):
+            self.dataChanged.emit(self.index(row, first), self.index(row, last))

@@ -1,0 +1,116 @@
+"""Counts per state, ETA, tokens and cost: read from the store after changes, at most ~2/s.
+
+The tabs, the status bar, the ETA column and the full-queue banner all show these figures. They
+are re-read (one GROUP BY and the ETA query) rather than summed from events, so they stay right
+for jobs the window has not loaded and for writes made by another process.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from core.engine import Engine
+from core.states import ALL_STATES
+from gui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+MIN_INTERVAL_MS = 400
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    counts: dict[str, int] = field(default_factory=lambda: {str(s): 0 for s in ALL_STATES})
+    eta_total: float | None = 0.0  # None when it cannot be estimated (e.g. bad settings)
+    per_job: dict[int, float] = field(default_factory=dict)
+    measured_at: float = 0.0  # engine.clock.now() when per_job was computed
+    tokens: int = 0
+    cost: float = 0.0
+    wait_left: float = 0.0  # the worker's wait, as stored (for a window that only monitors)
+    wait_kind: str | None = None
+    wait_reason: str | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def active(self) -> int:
+        return self.counts.get("queued", 0) + self.counts.get("running", 0)
+
+
+class SummaryRefresher(QObject):
+    updated = Signal(object)  # QueueSummary
+
+    def __init__(self, engine: Engine, runner: TaskRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.runner = runner
+        self.latest = QueueSummary()
+        self._busy = False
+        self._dirty = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(MIN_INTERVAL_MS)
+        self._timer.timeout.connect(self._start)
+
+    def mark_dirty(self) -> None:
+        """Something changed: refresh soon (coalescing bursts of events into one read)."""
+        self._dirty = True
+        if not self._busy and not self._timer.isActive():
+            self._timer.start()
+
+    def _start(self) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        self._dirty = False
+        self.runner.start(self._refresh(), self.tr("Reading the queue's totals"))
+
+    async def refresh_now(self) -> QueueSummary:
+        self._busy = True
+        self._dirty = False
+        await self._refresh()
+        return self.latest
+
+    async def _refresh(self) -> None:
+        try:
+            summary = await self._read()
+        finally:
+            self._busy = False
+        self.latest = summary
+        self.updated.emit(summary)
+        if self._dirty:
+            self._timer.start()
+
+    async def _read(self) -> QueueSummary:
+        engine = self.engine
+        counts = await engine.store.counts()
+        totals = await engine.store.totals()
+        tokens = int(totals["prompt_tokens"] + totals["completion_tokens"])
+        eta_total: float | None = 0.0
+        per_job: dict[int, float] = {}
+        now = engine.clock.now()
+        if counts.get("queued", 0) + counts.get("running", 0):
+            try:
+                per_job, eta_total = await engine.eta()
+            except Exception as exc:  # bad provider settings must not break the counts
+                log.info("no ETA: %s", exc)
+                eta_total = None
+        left, kind, reason = 0.0, None, None
+        if engine.worker is None:
+            left, kind, reason = await engine.stored_wait()
+        return QueueSummary(
+            counts=counts,
+            eta_total=eta_total,
+            per_job=per_job,
+            measured_at=now,
+            tokens=tokens,
+            cost=tokens / 1000 * engine.settings.price_per_1k_tokens,
+            wait_left=left,
+            wait_kind=kind,
+            wait_reason=reason,
+        )

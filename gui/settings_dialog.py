@@ -1,0 +1,505 @@
+"""The settings dialog: provider and key, pacing, queue, and analysis profiles.
+
+It edits the *saved* settings (``settings.json``); a value set by an environment variable wins
+over the saved one, so its field is shown read-only with the variable's name. The API key is
+stored by :mod:`core.secrets` (system keyring, or a file only the user can read), never in the
+settings file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import providers, secrets
+from core import settings as settings_mod
+from core.profiles import BUILTIN_PROFILES
+from core.settings import ENV_OVERRIDES, Settings, SettingsError
+from gui import formatting as fmt
+from gui.banner import Banner
+from gui.icons import line_icon
+from gui.tasks import TaskRunner
+
+OFFLINE, OPENAI = "offline", "openai"
+
+
+class SettingsDialog(QDialog):
+    saved = Signal(object)  # the effective Settings (saved values + environment overrides)
+
+    def __init__(
+        self,
+        home: Path,
+        runner: TaskRunner,
+        parent: QWidget | None = None,
+        environ: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Paceline Settings"))
+        self.setObjectName("settingsDialog")
+        self.home = home
+        self.runner = runner
+        self.environ = dict(os.environ if environ is None else environ)
+        self.original = settings_mod.load_saved(home)
+        self.overridden = {name: var for var, (name, _kind) in ENV_OVERRIDES.items()
+                           if self.environ.get(var)}
+        self._custom_profiles = dict(self.original.custom_profiles)
+        self._key_changed = False
+        self._forget_key = False
+
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self._provider_tab(), self.tr("Provider"))
+        self.tabs.addTab(self._pacing_tab(), self.tr("Pacing"))
+        self.tabs.addTab(self._queue_tab(), self.tr("Queue"))
+        self.tabs.addTab(self._profiles_tab(), self.tr("Profiles"))
+
+        self.error = Banner(self)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self._load(self.original)
+        self.resize(620, 520)
+
+    # ------------------------------------------------------------------ building
+
+    def _provider_tab(self) -> QWidget:
+        page = QWidget(self)
+        form = QFormLayout(page)
+        self.provider = QComboBox(page)
+        self.provider.addItem(self.tr("Offline analyzer (no key, no network)"), OFFLINE)
+        self.provider.addItem(self.tr("OpenAI-compatible API"), OPENAI)
+        self.provider.currentIndexChanged.connect(self._provider_changed)
+        form.addRow(self.tr("Analyzer:"), self.provider)
+
+        self.preset = QComboBox(page)
+        for preset in providers.PRESETS.values():
+            self.preset.addItem(preset.label, preset.name)
+        self.preset.currentIndexChanged.connect(self._preset_changed)
+        form.addRow(self.tr("Service:"), self.preset)
+
+        self.api_base = QLineEdit(page)
+        form.addRow(self.tr("API base URL:"), self.api_base)
+
+        model_row = QHBoxLayout()
+        self.model = QComboBox(page)
+        self.model.setEditable(True)
+        self.model.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.model.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model.setMinimumContentsLength(18)
+        self.fetch_models_button = QPushButton(self.tr("Fetch list"), page)
+        self.fetch_models_button.setToolTip(self.tr("Ask the server which models it offers"))
+        self.fetch_models_button.clicked.connect(self.fetch_models)
+        model_row.addWidget(self.model, 1)
+        model_row.addWidget(self.fetch_models_button)
+        form.addRow(self.tr("Model:"), model_row)
+
+        self.api_key = QLineEdit(page)
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.api_key.setObjectName("apiKey")
+        self.api_key.textEdited.connect(self._key_edited)
+        self._show_key = QAction(line_icon("search", self.palette()), self.tr("Show key"), self)
+        self._show_key.setCheckable(True)
+        self._show_key.toggled.connect(self._toggle_key_echo)
+        self.api_key.addAction(self._show_key, QLineEdit.ActionPosition.TrailingPosition)
+        self.forget_key_button = QPushButton(self.tr("Forget stored key"), page)
+        self.forget_key_button.clicked.connect(self._forget_stored_key)
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.api_key, 1)
+        key_row.addWidget(self.forget_key_button)
+        form.addRow(self.tr("API key:"), key_row)
+        self.key_note = QLabel(page)
+        self.key_note.setWordWrap(True)
+        form.addRow("", self.key_note)
+
+        self.context_chars = QSpinBox(page)
+        self.context_chars.setRange(500, 2_000_000)
+        self.context_chars.setSingleStep(1000)
+        self.context_chars.setSuffix(self.tr(" characters"))
+        self.context_chars.setToolTip(self.tr(
+            "Longer documents are split into parts of this size; each part is one call."))
+        form.addRow(self.tr("Part size:"), self.context_chars)
+        return page
+
+    def _pacing_tab(self) -> QWidget:
+        page = QWidget(self)
+        form = QFormLayout(page)
+        self.pacing = QComboBox(page)
+        self.pacing.addItem(self.tr("Fixed pause between calls"), "fixed")
+        self.pacing.addItem(self.tr("Adaptive (follow the provider's rate-limit headers)"),
+                            "adaptive")
+        self.pacing.currentIndexChanged.connect(self._pacing_changed)
+        form.addRow(self.tr("Pacing:"), self.pacing)
+        self.pause_s = self._seconds(page, 0, 3600)
+        form.addRow(self.tr("Pause between calls:"), self.pause_s)
+        self.max_in_flight = QSpinBox(page)
+        self.max_in_flight.setRange(1, 64)
+        form.addRow(self.tr("Calls at once (adaptive):"), self.max_in_flight)
+        self.backoff_base_s = self._seconds(page, 1, 3600)
+        form.addRow(self.tr("Backoff after a failure, first wait:"), self.backoff_base_s)
+        self.backoff_cap_s = self._seconds(page, 1, 86_400)
+        form.addRow(self.tr("Backoff, longest wait:"), self.backoff_cap_s)
+        self.max_attempts = QSpinBox(page)
+        self.max_attempts.setRange(1, 100)
+        form.addRow(self.tr("Attempts per job:"), self.max_attempts)
+        note = QLabel(self.tr(
+            "A server's Retry-After always wins over the backoff. The offline analyzer is never "
+            "paced."), page)
+        note.setWordWrap(True)
+        form.addRow("", note)
+        return page
+
+    def _queue_tab(self) -> QWidget:
+        page = QWidget(self)
+        form = QFormLayout(page)
+        self.max_queue = QSpinBox(page)
+        self.max_queue.setRange(1, 10_000_000)
+        self.max_queue.setSingleStep(100)
+        self.max_queue.setSuffix(self.tr(" waiting jobs"))
+        form.addRow(self.tr("Queue limit:"), self.max_queue)
+        self.price = QDoubleSpinBox(page)
+        self.price.setDecimals(6)
+        self.price.setRange(0, 1000)
+        self.price.setSingleStep(0.0005)
+        self.price.setToolTip(self.tr("Used for the cost shown in the status bar"))
+        form.addRow(self.tr("Price per 1,000 tokens:"), self.price)
+        self.default_profile = QComboBox(page)
+        form.addRow(self.tr("Profile for new documents:"), self.default_profile)
+        return page
+
+    def _profiles_tab(self) -> QWidget:
+        page = QWidget(self)
+        self.profile_list = QListWidget(page)
+        self.profile_list.currentItemChanged.connect(self._profile_selected)
+        self.profile_name = QLineEdit(page)
+        self.profile_name.textEdited.connect(self._profile_renamed)
+        self.profile_prompt = QPlainTextEdit(page)
+        self.profile_prompt.textChanged.connect(self._profile_prompt_changed)
+        self.add_profile_button = QPushButton(self.tr("Add"), page)
+        self.add_profile_button.clicked.connect(self.add_profile)
+        self.remove_profile_button = QPushButton(self.tr("Remove"), page)
+        self.remove_profile_button.clicked.connect(self.remove_profile)
+        self.profile_note = QLabel(page)
+        self.profile_note.setWordWrap(True)
+
+        left = QVBoxLayout()
+        left.addWidget(self.profile_list, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_profile_button)
+        buttons.addWidget(self.remove_profile_button)
+        left.addLayout(buttons)
+        right = QFormLayout()
+        right.addRow(self.tr("Name:"), self.profile_name)
+        right.addRow(self.tr("Prompt:"), self.profile_prompt)
+        right.addRow("", self.profile_note)
+        row = QHBoxLayout(page)
+        row.addLayout(left, 2)
+        row.addLayout(right, 5)
+        return page
+
+    def _seconds(self, parent: QWidget, low: float, high: float) -> QDoubleSpinBox:
+        box = QDoubleSpinBox(parent)
+        box.setRange(low, high)
+        box.setDecimals(1)
+        box.setSuffix(self.tr(" s"))
+        return box
+
+    # ------------------------------------------------------------------ values
+
+    def _load(self, s: Settings) -> None:
+        self.provider.setCurrentIndex(max(0, self.provider.findData(s.provider)))
+        self.preset.setCurrentIndex(max(0, self.preset.findData(s.preset)))
+        self.api_base.setText(s.api_base)
+        self.model.setCurrentText(s.model)
+        self.context_chars.setValue(s.context_chars)
+        self.pacing.setCurrentIndex(max(0, self.pacing.findData(s.pacing)))
+        self.pause_s.setValue(s.pause_s)
+        self.max_in_flight.setValue(s.max_in_flight)
+        self.backoff_base_s.setValue(s.backoff_base_s)
+        self.backoff_cap_s.setValue(s.backoff_cap_s)
+        self.max_attempts.setValue(s.max_attempts)
+        self.max_queue.setValue(s.max_queue)
+        self.price.setValue(s.price_per_1k_tokens)
+        self._fill_profiles(select=s.default_profile)
+        self._mark_overrides()
+        self._provider_changed()
+        self._preset_changed()
+        self._pacing_changed()
+        self._update_key_note()
+
+    def values(self) -> Settings:
+        """The settings as the dialog shows them (saved values; the environment not applied)."""
+        return replace(
+            self.original,
+            provider=str(self.provider.currentData()),
+            preset=str(self.preset.currentData()),
+            api_base=self.api_base.text().strip(),
+            model=self.model.currentText().strip(),
+            context_chars=self.context_chars.value(),
+            pacing=str(self.pacing.currentData()),
+            pause_s=self.pause_s.value(),
+            max_in_flight=self.max_in_flight.value(),
+            backoff_base_s=self.backoff_base_s.value(),
+            backoff_cap_s=max(self.backoff_cap_s.value(), self.backoff_base_s.value()),
+            max_attempts=self.max_attempts.value(),
+            max_queue=self.max_queue.value(),
+            price_per_1k_tokens=self.price.value(),
+            default_profile=str(self.default_profile.currentData() or "Summary"),
+            custom_profiles=dict(self._custom_profiles),
+        )
+
+    def save(self) -> Settings | None:
+        """Validate and save; return the effective settings, or None (the error is shown)."""
+        values = self.values()
+        try:
+            settings_mod.validate(values)
+            effective = settings_mod.apply_env(values, self.environ)
+        except SettingsError as exc:
+            self.error.set_message("error", self.tr("These settings cannot be saved."), str(exc))
+            return None
+        try:
+            settings_mod.save(self.home, values)
+            if self._forget_key:
+                secrets.set_api_key(self.home, None)
+            if self._key_changed and self.api_key.text().strip():
+                secrets.set_api_key(self.home, self.api_key.text().strip())
+        except OSError as exc:
+            self.error.set_message(
+                "error", self.tr("The settings could not be written."),
+                fmt.fill(self.tr("%1. Check that %2 is writable."), exc.strerror or str(exc),
+                         str(self.home)))
+            return None
+        self.error.hide()
+        self.saved.emit(effective)
+        return effective
+
+    def accept(self) -> None:
+        if self.save() is not None:
+            super().accept()
+
+    # ------------------------------------------------------------------ reactions
+
+    def _mark_overrides(self) -> None:
+        fields = {"provider": self.provider, "api_base": self.api_base, "model": self.model,
+                  "pacing": self.pacing, "pause_s": self.pause_s, "max_queue": self.max_queue}
+        for name, widget in fields.items():
+            var = self.overridden.get(name)
+            if var:
+                widget.setEnabled(False)
+                widget.setToolTip(fmt.fill(self.tr(
+                    "Set by the environment variable %1, which wins over this setting."), var))
+
+    def _is_openai(self) -> bool:
+        return self.provider.currentData() == OPENAI
+
+    def _provider_changed(self) -> None:
+        remote = self._is_openai()
+        for widget in (self.preset, self.api_base, self.model, self.fetch_models_button,
+                       self.api_key, self.forget_key_button, self.context_chars):
+            widget.setEnabled(remote)
+        self._mark_overrides()  # a value set by the environment stays read-only
+
+    def _preset(self) -> providers.Preset:
+        try:
+            return providers.get(str(self.preset.currentData()))
+        except providers.UnknownPreset:
+            return providers.get(providers.DEFAULT_PRESET)
+
+    def _preset_changed(self) -> None:
+        preset = self._preset()
+        self.api_base.setPlaceholderText(preset.base_url or self.tr("https://…/v1 (required)"))
+        self.model.lineEdit().setPlaceholderText(
+            preset.default_model or self.tr("first model the server lists"))
+        self._update_key_note()
+
+    def _pacing_changed(self) -> None:
+        adaptive = self.pacing.currentData() == "adaptive"
+        self.max_in_flight.setEnabled(adaptive)
+        if "pause_s" not in self.overridden:
+            self.pause_s.setEnabled(not adaptive)
+
+    def _key_edited(self, _text: str) -> None:
+        self._key_changed = True
+        self._forget_key = False
+
+    def _toggle_key_echo(self, shown: bool) -> None:
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Normal if shown
+                                 else QLineEdit.EchoMode.Password)
+
+    def _forget_stored_key(self) -> None:
+        self._forget_key = True
+        self._key_changed = False
+        self.api_key.clear()
+        self.key_note.setText(self.tr("The stored key will be removed when you save."))
+
+    def _update_key_note(self) -> None:
+        source = secrets.key_source(self.home, self.environ)
+        preset = self._preset()
+        if source in secrets.ENV_VARS:
+            text = fmt.fill(self.tr(
+                "The key comes from the environment variable %1, which wins over a stored "
+                "key."), source)
+        elif source == "keyring":
+            text = self.tr("A key is stored in the system keyring. Type a new one to replace it.")
+        elif source == "file":
+            text = self.tr("A key is stored in a file only you can read. Type a new one to "
+                           "replace it.")
+        elif preset.needs_key:
+            text = self.tr("No key stored yet. It is kept in the system keyring (or a private "
+                           "file), never in the settings file.")
+        else:
+            text = self.tr("Local servers usually need no key.")
+        self.api_key.setPlaceholderText(self.tr("stored") if source else self.tr("none"))
+        self.key_note.setText(text)
+
+    # ------------------------------------------------------------------ models
+
+    def fetch_models(self) -> asyncio.Task[None] | None:
+        self.fetch_models_button.setEnabled(False)
+        return self.runner.start(self._fetch_models(), self.tr("Fetching the model list"))
+
+    async def _fetch_models(self) -> None:
+        from core.analyzers.openai_compat import make_openai_analyzer
+
+        try:
+            settings = replace(self.values(), provider=OPENAI)
+            key = self.api_key.text().strip() or None
+            analyzer = make_openai_analyzer(settings, api_key=key, home=self.home) if key \
+                else make_openai_analyzer(settings, home=self.home)
+            try:
+                models = await analyzer.list_models()
+            finally:
+                await analyzer.aclose()
+        except Exception as exc:  # any failure is shown in the dialog, with the server's words
+            self.error.set_message("error", self.tr("The model list could not be fetched."),
+                                   str(exc))
+            return
+        finally:
+            self.fetch_models_button.setEnabled(self._is_openai())
+        current = self.model.currentText()
+        self.model.clear()
+        self.model.addItems(models)
+        self.model.setCurrentText(current or (models[0] if models else ""))
+        self.error.set_message("success", self.tr("%n model(s) available.", "", len(models)))
+
+    # ------------------------------------------------------------------ profiles
+
+    def _fill_profiles(self, select: str | None = None) -> None:
+        current = select or (self.profile_list.currentItem().data(Qt.ItemDataRole.UserRole)
+                             if self.profile_list.currentItem() else None)
+        self.profile_list.blockSignals(True)
+        self.profile_list.clear()
+        builtin_names = {p.name for p in BUILTIN_PROFILES}
+        for profile in BUILTIN_PROFILES:
+            if profile.name in self._custom_profiles:
+                continue
+            item = QListWidgetItem(fmt.fill(self.tr("%1 (built-in)"), profile.name))
+            item.setData(Qt.ItemDataRole.UserRole, profile.name)
+            self.profile_list.addItem(item)
+        for name in self._custom_profiles:
+            label = name if name not in builtin_names else fmt.fill(self.tr("%1 (edited)"), name)
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            self.profile_list.addItem(item)
+        self.profile_list.blockSignals(False)
+        names = [self.profile_list.item(n).data(Qt.ItemDataRole.UserRole)
+                 for n in range(self.profile_list.count())]
+        chosen_default = self.default_profile.currentData() or self.original.default_profile
+        self.default_profile.clear()
+        for name in names:
+            self.default_profile.addItem(name, name)
+        self.default_profile.setCurrentIndex(max(0, self.default_profile.findData(chosen_default)))
+        row = names.index(current) if current in names else 0
+        self.profile_list.setCurrentRow(row)
+        self._profile_selected(self.profile_list.currentItem(), None)
+
+    def _selected_profile(self) -> str | None:
+        item = self.profile_list.currentItem()
+        return None if item is None else str(item.data(Qt.ItemDataRole.UserRole))
+
+    def _profile_selected(self, current: QListWidgetItem | None,
+                          _previous: QListWidgetItem | None) -> None:
+        name = None if current is None else str(current.data(Qt.ItemDataRole.UserRole))
+        custom = name in self._custom_profiles
+        prompt = self._custom_profiles.get(name or "") if custom else next(
+            (p.prompt for p in BUILTIN_PROFILES if p.name == name), "")
+        self.profile_name.blockSignals(True)
+        self.profile_prompt.blockSignals(True)
+        self.profile_name.setText(name or "")
+        self.profile_prompt.setPlainText(prompt or "")
+        self.profile_name.blockSignals(False)
+        self.profile_prompt.blockSignals(False)
+        self.profile_name.setReadOnly(not custom)
+        self.profile_prompt.setReadOnly(not custom)
+        self.remove_profile_button.setEnabled(custom)
+        self.profile_note.setText(
+            self.tr("Jobs keep the prompt they were queued with; changes apply to new jobs.")
+            if custom else self.tr("Built-in profiles cannot be changed. Add your own to "
+                                   "use another prompt."))
+
+    def add_profile(self) -> str:
+        n = 1
+        while (name := fmt.fill(self.tr("My profile %1"), n)) in self._custom_profiles:
+            n += 1
+        self._custom_profiles[name] = self.tr("Analyse the following document.")
+        self._fill_profiles(select=name)
+        self.profile_name.setFocus()
+        self.profile_name.selectAll()
+        return name
+
+    def remove_profile(self) -> None:
+        name = self._selected_profile()
+        if name in self._custom_profiles:
+            del self._custom_profiles[name]
+            self._fill_profiles()
+
+    def _profile_renamed(self, text: str) -> None:
+        old = self._selected_profile()
+        new = text.strip()
+        if old not in self._custom_profiles or not new or new == old:
+            return
+        if new in self._custom_profiles or new in {p.name for p in BUILTIN_PROFILES}:
+            self.profile_note.setText(self.tr("A profile with that name exists already."))
+            return
+        # keep the order: rebuild the dict with the new key in the old place
+        self._custom_profiles = {(new if k == old else k): v
+                                 for k, v in self._custom_profiles.items()}
+        item = self.profile_list.currentItem()
+        item.setData(Qt.ItemDataRole.UserRole, new)
+        item.setText(new)
+        index = self.default_profile.findData(old)
+        if index >= 0:
+            self.default_profile.setItemData(index, new)
+            self.default_profile.setItemText(index, new)
+
+    def _profile_prompt_changed(self) -> None:
+        name = self._selected_profile()
+        if name in self._custom_profiles:
+            self._custom_profiles[name] = self.profile_prompt.toPlainText()

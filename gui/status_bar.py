@@ -1,0 +1,52 @@
+"""The status bar: queue ETA, done and failed totals, tokens and cost, and the analyzer in use."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from core.settings import Settings
+from gui import formatting as fmt
+from gui.queue_summary import QueueSummary
+
+
+class StatusSummaryBar(QStatusBar):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusBar")
+        self.eta_label = QLabel(self)
+        self.totals_label = QLabel(self)
+        self.tokens_label = QLabel(self)
+        self.engine_label = QLabel(self)
+        for label in (self.eta_label, self.totals_label, self.tokens_label, self.engine_label):
+            label.setContentsMargins(8, 0, 8, 0)
+            self.addPermanentWidget(label)
+        self.show_summary(QueueSummary(), Settings())
+
+    def show_summary(self, summary: QueueSummary, settings: Settings) -> None:
+        counts = summary.counts
+        if summary.active == 0:
+            self.eta_label.setText(self.tr("Queue empty"))
+        elif summary.eta_total is None:
+            self.eta_label.setText(self.tr("ETA unknown"))
+        else:
+            self.eta_label.setText(fmt.fill(self.tr("ETA %1 for %n job(s)", "", summary.active),
+                                            fmt.duration(summary.eta_total)))
+        self.totals_label.setText(fmt.fill(
+            self.tr("%1 done · %2 failed · %3 stale"),
+            fmt.integer(counts.get("done", 0)), fmt.integer(counts.get("failed", 0)),
+            fmt.integer(counts.get("stale", 0))))
+        tokens = self.tr("%1 tokens").replace("%1", fmt.integer(summary.tokens))
+        if settings.price_per_1k_tokens > 0:
+            tokens = fmt.fill(self.tr("%1 · cost %2"), tokens, fmt.money(summary.cost))
+        self.tokens_label.setText(tokens)
+        self.tokens_label.setToolTip(fmt.fill(
+            self.tr("Price per 1,000 tokens: %1 (set in Settings)"),
+            fmt.money(settings.price_per_1k_tokens)))
+        self.engine_label.setText(self.engine_text(settings))
+
+    def engine_text(self, settings: Settings) -> str:
+        if settings.provider == "offline":
+            return self.tr("Offline analyzer")
+        model = settings.model or self.tr("default model")
+        return fmt.fill(self.tr("%1 via %2, %3 pacing"), model, settings.preset,
+                        self.tr("adaptive") if settings.pacing == "adaptive" else self.tr("fixed"))

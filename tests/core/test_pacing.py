@@ -1,0 +1,810 @@
+"""Pacing arithmetic under an injected clock: fixed pauses, backoff, Retry-After, the adaptive
+limiters, the header parser, and the worker's call times. No test sleeps real seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import random
+import selectors
+from collections.abc import Coroutine, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core import adaptive
+from core.adaptive import AdaptivePacer, Gcra, RateProbe
+from core.analyzers.base import CallResult
+from core.clock import FakeClock
+from core.errors import ErrorClass, JobError
+from core.events import EventBus
+from core.pacing import Backoff, FixedPacer, Pacer, Wait
+from core.ratelimit_headers import parse_duration, parse_rate_limits
+from core.states import JobState
+from core.store import Store
+from core.worker import Worker
+from tests.fake_analyzers import ScriptedAnalyzer
+from tests.helpers import new_job, write_doc
+
+
+def no_jitter() -> Backoff:
+    return Backoff(15, 300, rng=lambda: 0.0)
+
+
+def retryable(
+    message: str = "HTTP 503", retry_after: float | None = None, kind: str = "server_error"
+) -> JobError:
+    return JobError(kind, message, error_class=ErrorClass.RETRYABLE, retry_after=retry_after)
+
+
+def throttle(retry_after: float | None = None) -> JobError:
+    return retryable("HTTP 429", retry_after, kind="rate_limited")
+
+
+def run(coro: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(coro)
+
+
+def headers(
+    rpm: float = 120, *, remaining: float | None = None, reset: str = "1s", tpm: float | None = None
+) -> dict[str, str]:
+    out = {
+        "X-RateLimit-Limit-Requests": str(rpm),
+        "X-RateLimit-Remaining-Requests": str(rpm - 1 if remaining is None else remaining),
+        "X-RateLimit-Reset-Requests": reset,
+    }
+    if tpm is not None:
+        out["x-ratelimit-limit-tokens"] = str(tpm)
+    return out
+
+
+# ---------------------------------------------------------------------------- backoff
+
+
+def test_backoff_doubles_from_15_s_to_the_300_s_cap() -> None:
+    backoff = no_jitter()
+    assert [backoff.delay() for _ in range(8)] == [15, 30, 60, 120, 240, 300, 300, 300]
+    backoff.reset()
+    assert backoff.delay() == 15
+
+
+def test_jitter_only_shortens_the_delay_by_at_most_a_fifth() -> None:
+    assert Backoff(15, 300, rng=lambda: 1.0).delay() == pytest.approx(12.0)
+    delays = [Backoff(15, 300).delay() for _ in range(200)]
+    assert all(12.0 <= d <= 15.0 for d in delays)
+
+
+def test_backoff_survives_thousands_of_failures() -> None:
+    backoff = no_jitter()
+    backoff.failures = 5000
+    assert backoff.delay() == 300
+
+
+def test_retry_after_wins_within_its_cap() -> None:
+    backoff = Backoff(15, 300, max_retry_after=900, rng=lambda: 0.0)
+    assert backoff.delay(retry_after=7) == 7
+    assert backoff.delay(retry_after=5000) == 900
+    assert backoff.failures == 2
+
+
+# ---------------------------------------------------------------------------- fixed mode
+
+
+def test_fixed_mode_keeps_10_s_between_call_starts() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = FixedPacer(clock, backoff=no_jitter())
+        for _ in range(4):
+            await pacer.acquire()
+            pacer.on_success()
+        assert clock.sleeps == [10.0, 10.0, 10.0]
+
+    run(go())
+
+
+def test_the_pause_counts_from_the_previous_start() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = FixedPacer(clock, 10.0, no_jitter())
+        await pacer.acquire()
+        clock.advance(4.0)  # the call took 4 s
+        pacer.on_success()
+        await pacer.acquire()
+        assert clock.sleeps == [6.0]
+
+    run(go())
+
+
+def test_fixed_mode_backs_off_15_30_60_then_the_pause_again() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = FixedPacer(clock, 10.0, no_jitter())
+        waits: list[Wait] = []
+        pacer.subscribe(waits.append)
+        await pacer.acquire()
+        for _ in range(3):
+            assert pacer.on_failure(retryable()) > 0
+            await pacer.acquire()
+        pacer.on_success()
+        await pacer.acquire()
+        assert clock.sleeps == [15.0, 30.0, 60.0, 10.0]
+        held = [w for w in waits if w.kind is not None]
+        assert [w.kind for w in held] == ["backoff", "backoff", "backoff", "pause"]
+        assert held[0].reason == "Backing off after 1 failed call: HTTP 503"
+        assert held[2].reason == "Backing off after 3 failed calls: HTTP 503"
+        assert held[2].failures == 3
+        assert held[3].reason == "Pausing 10 s between calls"
+        assert pacer.current_wait().kind is None  # nothing held now
+
+    run(go())
+
+
+def test_retry_after_gives_exactly_the_servers_wait_and_is_capped() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = FixedPacer(clock, 10.0, Backoff(15, 300, max_retry_after=900, rng=lambda: 0.0))
+        waits: list[Wait] = []
+        pacer.subscribe(waits.append)
+        await pacer.acquire()
+        clock.advance(5.0)
+        pacer.on_failure(retryable(retry_after=7.0))
+        await pacer.acquire()
+        clock.advance(5.0)
+        pacer.on_failure(retryable(retry_after=4000.0))
+        await pacer.acquire()
+        assert clock.sleeps == [7.0, 900.0]
+        kinds = [(w.kind, w.reason) for w in waits if w.kind]
+        assert kinds == [
+            ("retry_after", "The server asked to wait 7 s"),
+            ("retry_after", "The server asked to wait 15 min (capped)"),
+        ]
+
+    run(go())
+
+
+def test_a_permanent_failure_ends_the_run_of_failures() -> None:
+    clock = FakeClock()
+    pacer = FixedPacer(clock, 10.0, no_jitter())
+    pacer.in_flight = 1
+    pacer.on_failure(retryable())
+    pacer.in_flight = 1
+    assert pacer.on_failure(JobError("bad_request", "400"), retryable=False) == 0.0
+    assert pacer.backoff.failures == 0
+
+
+def test_retry_now_ends_a_backoff_and_the_pause() -> None:
+    async def go() -> None:
+        clock = FakeClock(auto_advance=False)
+        pacer = FixedPacer(clock, 10.0, no_jitter())
+        await pacer.acquire()
+        pacer.on_failure(retryable())
+        waiter = asyncio.create_task(pacer.acquire())
+        await asyncio.sleep(0)
+        wait = pacer.current_wait()
+        assert wait.kind == "backoff" and wait.seconds_left(clock.now()) == 15.0
+        pacer.retry_now()
+        await asyncio.wait_for(waiter, 1.0)  # no clock time passed
+        assert clock.now() == 1000.0
+        assert pacer.current_wait().kind is None
+        assert pacer.backoff_left() == 0.0
+
+    run(go())
+
+
+def test_retry_now_with_nobody_waiting_clears_the_shown_wait() -> None:
+    clock = FakeClock(auto_advance=False)
+    pacer = Pacer(clock, no_jitter())
+    pacer._set_wait(Wait(clock.now() + 30, "backoff", "Backing off"))
+    pacer.retry_now()
+    assert pacer.current_wait() == Wait()
+
+
+# ---------------------------------------------------------------------------- headers
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [
+        ("1s", 1.0),
+        ("6m0s", 360.0),
+        ("12ms", 0.012),
+        ("1m30.5s", 90.5),
+        ("2h", 7200.0),
+        ("1h2m3s", 3723.0),
+        ("500us", 0.0005),
+        ("0.5s", 0.5),
+        (".5s", 0.5),
+        ("20", 20.0),
+        ("1.25", 1.25),
+        (" 3s ", 3.0),
+        ("0s", 0.0),
+        ("17ms", 0.017),
+        ("1m", 60.0),
+    ],
+)
+def test_duration_forms(raw: str, seconds: float) -> None:
+    assert parse_duration(raw) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("raw", [None, "", "abc", "5x", "1s later", "-1", "s", "1s1"])
+def test_unreadable_durations_are_none(raw: str | None) -> None:
+    assert parse_duration(raw) is None
+
+
+def test_rate_limit_headers_in_any_case() -> None:
+    limits = parse_rate_limits(
+        {
+            "X-RateLimit-Limit-Requests": "60",
+            "x-ratelimit-remaining-requests": "59",
+            "x-ratelimit-reset-requests": "1s",
+            "x-ratelimit-limit-tokens": "150000",
+            "x-ratelimit-remaining-tokens": "149984",
+            "x-ratelimit-reset-tokens": "6m0s",
+        }
+    )
+    assert (limits.limit_requests, limits.remaining_requests, limits.reset_requests) == (
+        60,
+        59,
+        1.0,
+    )
+    assert (limits.limit_tokens, limits.remaining_tokens, limits.reset_tokens) == (
+        150000,
+        149984,
+        360.0,
+    )
+    assert parse_rate_limits({"content-type": "text/plain"}).empty
+    assert parse_rate_limits(None).empty
+    assert parse_rate_limits({"x-ratelimit-limit-requests": "lots"}).limit_requests is None
+
+
+# ---------------------------------------------------------------------------- GCRA
+
+
+def test_gcra_allows_one_second_of_burst_then_spaces_calls() -> None:
+    gcra = Gcra(rate=2.0)
+    now = 0.0
+    starts = []
+    for _ in range(6):
+        now = gcra.earliest(now)
+        gcra.take(now)
+        starts.append(now)
+    assert starts == [0.0, 0.0, 0.5, 1.0, 1.5, 2.0]
+
+
+def test_gcra_below_one_call_per_burst_spaces_every_call() -> None:
+    gcra = Gcra(rate=0.5)
+    gcra.take(0.0)
+    assert gcra.earliest(0.0) == 2.0
+
+
+def test_gcra_a_cost_larger_than_the_burst_waits_for_an_empty_limiter() -> None:
+    gcra = Gcra(rate=100.0)  # tokens per second: burst 100
+    gcra.take(0.0, 50)
+    assert gcra.earliest(0.0, 500) == 0.5  # when the 50 drained
+    gcra.take(0.5, 500)
+    assert gcra.earliest(0.5, 100) == pytest.approx(5.5)  # 5 s of debt, minus the burst
+
+
+def test_gcra_keeps_its_debt_in_calls_when_the_rate_changes() -> None:
+    gcra = Gcra(rate=2.0)
+    for _ in range(4):
+        gcra.take(0.0)  # 2 s of debt at 2/s = 4 calls
+    gcra.set_rate(0.0, 1.0)
+    assert gcra.tat == 4.0
+
+
+# ---------------------------------------------------------------------------- adaptive
+
+
+def test_announced_limit_sets_the_rate_and_the_reason() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter())
+        waits: list[Wait] = []
+        pacer.subscribe(waits.append)
+        await pacer.acquire()
+        pacer.on_success(headers(120))
+        assert pacer.target_rate(clock.now()) == pytest.approx(0.97 * 2)
+        for _ in range(5):
+            await pacer.acquire()
+            pacer.on_success(headers(120))
+        interval = 1 / (0.97 * 2)
+        # two calls fit in the one-second burst (1.94 calls); then one call per interval
+        assert clock.sleeps[0] == pytest.approx(2 * interval - 1)
+        assert clock.sleeps[1:] == pytest.approx([interval] * 4)
+        throttle_waits = [w for w in waits if w.kind == "throttle"]
+        assert throttle_waits[0].reason == (
+            "Sending at 116 calls/min to stay under the provider's limit of 120/min"
+        )
+
+    run(go())
+
+
+def test_without_headers_the_pacer_starts_low_and_says_it_is_probing() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter(), start_rate=1 / 3)
+        waits: list[Wait] = []
+        pacer.subscribe(waits.append)
+        await pacer.acquire()
+        pacer.on_success({})
+        await pacer.acquire()
+        assert clock.sleeps == pytest.approx([3.0], rel=0.01)
+        assert waits[0].kind == "throttle"
+        assert waits[0].reason == "Sending at 20 calls/min while finding the provider's limit"
+
+    run(go())
+
+
+def test_the_probe_doubles_before_the_first_throttle() -> None:
+    probe = RateProbe(0.0, start_rate=0.5)
+    assert probe.rate(0.0) == 0.5
+    assert probe.rate(adaptive.SLOW_START_DOUBLING_S) == pytest.approx(1.0)
+    assert probe.rate(3 * adaptive.SLOW_START_DOUBLING_S) == pytest.approx(4.0)
+
+
+def test_cubic_recovery_after_a_throttle() -> None:
+    probe = RateProbe(0.0)
+    probe.throttled(100.0, 2.0)
+    recovery = max(adaptive.RECOVERY_S, adaptive.RECOVERY_CALLS / 2.0)
+    probe_s = max(adaptive.PROBE_S, adaptive.PROBE_CALLS / 2.0)
+    assert probe.rate(100.0) == pytest.approx(0.7 * 2.0)
+    assert probe.recovering(100.0 + recovery / 2)
+    halfway = probe.rate(100.0 + recovery / 2)
+    # concave: most of the way back after half the time
+    assert 0.7 * 2.0 + 0.8 * (0.97 - 0.7) * 2.0 < halfway < 0.97 * 2.0
+    assert probe.rate(100.0 + recovery) == pytest.approx(0.97 * 2.0)
+    assert not probe.recovering(100.0 + recovery)
+    # convex and slow: still within 1% of the plateau halfway through the probe
+    assert probe.rate(100.0 + recovery + probe_s / 2) < 0.98 * 2.0
+    assert probe.rate(100.0 + recovery + probe_s) == pytest.approx(
+        (0.97 + adaptive.PROBE_GAIN) * 2.0
+    )
+    samples = [probe.rate(100.0 + t / 10) for t in range(0, 3000)]
+    assert samples == sorted(samples)
+
+
+async def _steady(pacer: AdaptivePacer, clock: FakeClock, rate: float, seconds: float) -> None:
+    """Start calls at exactly ``rate`` a second (each finishing at once) for ``seconds``."""
+    for _ in range(round(rate * seconds)):
+        await pacer.acquire()
+        pacer.on_success({})
+        clock.advance(1 / rate)
+
+
+def test_a_throttle_multiplies_the_rate_by_0_7_of_the_rate_that_fit() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter(), start_rate=2.0)
+        await _steady(pacer, clock, 2.0, 60)
+        assert clock.sleeps == []  # the probe never held these calls
+        await pacer.acquire()
+        assert pacer.on_failure(throttle()) == 0.0  # the rate answers a throttle, no backoff
+        # 121 calls got through in the last 60 s; the refused one did not fit in 61 s
+        w_max = 121 / 61
+        assert pacer.probe.w_max == pytest.approx(w_max)
+        now = clock.now()
+        assert pacer.target_rate(now) == pytest.approx(0.7 * w_max)
+        assert pacer.current_wait().kind is None
+        # the next call is held by the slower limiter, and says why
+        waits: list[Wait] = []
+        pacer.subscribe(waits.append)
+        await pacer.acquire()
+        assert waits[0].kind == "throttle"
+        assert waits[0].reason == (
+            "Slowed to 83 calls/min after the provider answered 'too many requests'"
+        )
+        recovered = now + max(adaptive.RECOVERY_S, adaptive.RECOVERY_CALLS / w_max)
+        assert pacer.target_rate(recovered) == pytest.approx(0.97 * w_max)
+
+    run(go())
+
+
+def test_answers_to_calls_sent_before_the_slowdown_count_once() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter(), start_rate=2.0, max_in_flight=8)
+        await _steady(pacer, clock, 2.0, 30)
+        for _ in range(3):
+            await pacer.acquire()
+        pacer.on_failure(throttle())
+        rate = pacer.target_rate(clock.now())
+        pacer.on_failure(throttle())
+        pacer.on_failure(throttle())
+        assert pacer.target_rate(clock.now()) == pytest.approx(rate)
+        assert pacer.backoff_left() == 0.0
+
+    run(go())
+
+
+def test_throttles_that_slowing_down_does_not_cure_start_the_backoff() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter(), start_rate=2.0)
+        await _steady(pacer, clock, 2.0, 30)
+        delays = []
+        for _ in range(4):
+            await pacer.acquire()
+            delays.append(pacer.on_failure(throttle()))
+        assert delays == [0.0, 0.0, 15.0, 30.0]
+        assert pacer.current_wait().kind is None
+        waits: list[Wait] = []
+        pacer.subscribe(waits.append)
+        await pacer.acquire()
+        assert waits[0].kind == "backoff"
+        assert waits[0].reason == "Backing off after 2 failed calls: HTTP 429"
+
+    run(go())
+
+
+def test_a_throttle_with_retry_after_waits_as_the_server_said() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter())
+        await pacer.acquire()
+        pacer.on_success(headers(600))
+        await pacer.acquire()
+        assert pacer.on_failure(throttle(retry_after=7.0)) == 7.0
+        waits: list[Wait] = []
+        pacer.subscribe(waits.append)
+        await pacer.acquire()
+        assert clock.sleeps[-1] == pytest.approx(7.0)
+        assert (waits[0].kind, waits[0].reason) == ("retry_after", "The server asked to wait 7 s")
+
+    run(go())
+
+
+def test_server_errors_back_off_as_in_fixed_mode() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter())
+        await pacer.acquire()
+        pacer.on_success(headers(6000))
+        delays = []
+        for _ in range(3):
+            await pacer.acquire()
+            delays.append(pacer.on_failure(retryable()))
+        assert delays == [15.0, 30.0, 60.0]
+
+    run(go())
+
+
+def test_token_reservation_is_corrected_from_the_reported_usage() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter())
+        await pacer.acquire()
+        pacer.on_success(headers(6000, tpm=6000))  # tokens: 97 a second at 0.97
+        assert pacer.tokens is not None and pacer.tokens.rate == pytest.approx(97.0)
+        t0 = clock.now()
+        await pacer.acquire(cost_tokens=970)  # 10 s of tokens reserved up front
+        assert pacer.tokens.earliest(t0, 97) == pytest.approx(t0 + 10.0)
+        pacer.on_success(headers(6000, tpm=6000), tokens_used=97, cost_tokens=970)
+        # only 97 were used: the reservation shrinks to 1 s, inside the burst
+        assert pacer.tokens.earliest(t0, 97) == pytest.approx(t0 + 1.0)
+        waits: list[Wait] = []
+        pacer.subscribe(waits.append)
+        await pacer.acquire(cost_tokens=97)
+        assert clock.sleeps == pytest.approx([1.0])
+        assert waits[0].reason == (
+            "Sending at most 5820 tokens/min to stay under the provider's limit of 6000/min"
+        )
+
+    run(go())
+
+
+def test_a_used_up_quota_holds_for_one_call_interval() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter())
+        await pacer.acquire()
+        # 600 a minute: the limiter's burst would let the next call go at once, but the
+        # server says nothing is left; one call's worth refills in 0.1 s (not the 5 s reset)
+        pacer.on_success(headers(600, remaining=0, reset="5s"))
+        waits: list[Wait] = []
+        pacer.subscribe(waits.append)
+        await pacer.acquire()
+        assert clock.sleeps == pytest.approx([0.1])
+        assert waits[0].reason == (
+            "The provider's request quota is used up for now; waiting 0.1 s for it to refill"
+        )
+
+    run(go())
+
+
+def test_max_in_flight_grows_with_rate_times_latency_up_to_the_cap() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        for latency, cap, expected in ((0.5, 8, 2), (2.0, 8, 5), (2.0, 4, 4), (10.0, 4, 4)):
+            pacer = AdaptivePacer(clock, backoff=no_jitter(), max_in_flight=cap)
+            assert pacer.max_in_flight == 1  # nothing measured yet
+            for _ in range(30):
+                await pacer.acquire()
+                clock.advance(latency)
+                pacer.on_success(headers(120))  # 1.94 calls a second
+            assert pacer.latency == pytest.approx(latency)
+            assert pacer.max_in_flight == expected, (latency, cap)
+
+    run(go())
+
+
+def test_waiting_calls_start_in_the_order_they_asked() -> None:
+    async def go() -> None:
+        clock = FakeClock(auto_advance=False)
+        pacer = AdaptivePacer(clock, backoff=no_jitter(), max_in_flight=8)
+        await pacer.acquire()
+        pacer.on_success(headers(60))
+        order: list[int] = []
+
+        async def call(n: int) -> None:
+            await pacer.acquire()
+            order.append(n)
+
+        tasks = [asyncio.create_task(call(n)) for n in range(5)]
+        for _ in range(50):
+            await asyncio.sleep(0)
+            clock.advance(0.25)
+        await asyncio.wait_for(asyncio.gather(*tasks), 1.0)
+        assert order == [0, 1, 2, 3, 4]
+
+    run(go())
+
+
+def test_retry_now_ends_a_throttle_wait() -> None:
+    async def go() -> None:
+        clock = FakeClock(auto_advance=False)
+        pacer = AdaptivePacer(clock, backoff=no_jitter(), start_rate=1 / 60)
+        await pacer.acquire()
+        pacer.on_success({})
+        waiter = asyncio.create_task(pacer.acquire())
+        await asyncio.sleep(0)
+        assert pacer.current_wait().kind == "throttle"
+        assert pacer.current_wait().seconds_left(clock.now()) == pytest.approx(60.0)
+        pacer.retry_now()
+        await asyncio.wait_for(waiter, 1.0)
+        assert clock.now() == 1000.0
+
+    run(go())
+
+
+# ---------------------------------------------------------------------------- simulation
+# Virtual time: the event loop's clock jumps to the next timer instead of sleeping, so
+# minutes of pacing against a strict provider take well under a second.
+
+
+class _VirtualSelector(selectors.DefaultSelector):
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop: _VirtualLoop | None = None
+
+    def select(self, timeout: float | None = None) -> list[Any]:
+        assert timeout is not None, "the simulation deadlocked"
+        if timeout > 0 and self.loop is not None:
+            self.loop.virtual_time += timeout
+        return super().select(0)
+
+
+class _VirtualLoop(asyncio.SelectorEventLoop):
+    def __init__(self) -> None:
+        selector = _VirtualSelector()
+        super().__init__(selector)
+        selector.loop = self
+        self.virtual_time = 0.0
+
+    def time(self) -> float:
+        return self.virtual_time
+
+
+class _LoopClock:
+    def now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def wall(self) -> float:
+        return 1_700_000_000.0 + self.now()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+
+class _StrictProvider:
+    """Refuses any call beyond ``rpm`` with a one-second burst (GCRA), like the benchmark."""
+
+    def __init__(self, rpm: float, send_headers: bool) -> None:
+        self.rpm = rpm
+        self.gcra = Gcra(rpm / 60.0)
+        self.send_headers = send_headers
+        self.log: list[tuple[float, bool]] = []
+
+    def call(self, now: float) -> tuple[bool, Mapping[str, str]]:
+        ok = self.gcra.earliest(now) <= now + 1e-12
+        if ok:
+            self.gcra.take(now)
+        self.log.append((now, ok))
+        if not self.send_headers:
+            return ok, {}
+        debt = max(0.0, self.gcra.tat - now)
+        return ok, {
+            "x-ratelimit-limit-requests": str(self.rpm),
+            "x-ratelimit-remaining-requests": str(int(self.rpm - debt * self.gcra.rate)),
+            "x-ratelimit-reset-requests": f"{debt:.3f}s",
+        }
+
+
+async def _simulate(rpm: float, send_headers: bool, minutes: float) -> _StrictProvider:
+    rng = random.Random(7)
+    clock = _LoopClock()
+    pacer = AdaptivePacer(clock, backoff=no_jitter(), max_in_flight=8)
+    provider = _StrictProvider(rpm, send_headers)
+    wake = asyncio.Event()
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def job() -> None:  # claim, call (about 1 s), record: as the worker does
+        await asyncio.sleep(0.02)
+        await pacer.acquire(100)
+        await asyncio.sleep(0.005 * rng.random())
+        ok, answer = provider.call(clock.now())
+        if ok:
+            await asyncio.sleep(0.8 + 0.4 * rng.random())
+            pacer.on_success(answer, 100, 100)
+        else:
+            pacer.on_failure(throttle())
+        await asyncio.sleep(0.02)
+
+    while clock.now() < minutes * 60:
+        if len(tasks) < pacer.max_in_flight:
+            task = asyncio.create_task(job())
+            tasks.add(task)
+            task.add_done_callback(lambda t: (tasks.discard(t), wake.set()))
+            continue
+        wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), 1.0)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return provider
+
+
+@pytest.mark.parametrize("send_headers", [True, False], ids=["headers", "no-headers"])
+def test_steady_state_uses_95_percent_with_under_1_percent_throttled(
+    send_headers: bool,
+) -> None:
+    loop = _VirtualLoop()
+    try:
+        provider = loop.run_until_complete(_simulate(180, send_headers, minutes=15))
+    finally:
+        loop.close()
+    warm = 4 * 60
+    steady = [(t, ok) for t, ok in provider.log if t >= warm]
+    accepted = sum(ok for _, ok in steady)
+    per_minute = accepted / ((15 * 60 - warm) / 60)
+    refused = len(steady) - accepted
+    assert per_minute / 180 >= 0.95
+    assert refused / len(steady) < 0.01
+
+
+# ---------------------------------------------------------------------------- the worker
+
+
+async def _worker_run(tmp_path: Path, analyzer: Any, pacer: Pacer, clock: Any, n: int) -> Store:
+    bus = EventBus()
+    store = await Store.open(tmp_path / "db.sqlite3", clock, bus)
+    docs = [new_job(write_doc(tmp_path / f"doc{i}.txt", i)) for i in range(n)]
+    await store.add_jobs(docs, max_queued=100)
+    worker = Worker(store, analyzer, pacer, clock, bus)
+    await worker.run(until_empty=True)
+    return store
+
+
+def _gaps(times: list[float]) -> list[float]:
+    return [round(b - a, 6) for a, b in itertools.pairwise(times)]
+
+
+def test_worker_in_fixed_mode_starts_calls_exactly_10_s_apart(tmp_path: Path) -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        analyzer = ScriptedAnalyzer(clock, latency=2.0)
+        store = await _worker_run(
+            tmp_path, analyzer, FixedPacer(clock, 10.0, no_jitter()), clock, 4
+        )
+        assert _gaps([t for _, t in analyzer.calls]) == [10.0, 10.0, 10.0]
+        assert [j.state for j in await store.list_jobs()] == [JobState.DONE] * 4
+        await store.close()
+
+    run(go())
+
+
+def test_worker_backs_off_15_30_60_after_failures(tmp_path: Path) -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        analyzer = ScriptedAnalyzer(
+            clock, latency=2.0, faults=[retryable(), retryable(), retryable(), None, None]
+        )
+        store = await _worker_run(
+            tmp_path, analyzer, FixedPacer(clock, 10.0, no_jitter()), clock, 2
+        )
+        # each gap is the failed call's 2 s plus the backoff; after a success, the pause
+        assert _gaps([t for _, t in analyzer.calls]) == [17.0, 32.0, 62.0, 10.0]
+        jobs = await store.list_jobs()
+        assert [(j.state, j.attempts) for j in jobs] == [(JobState.DONE, 4), (JobState.DONE, 1)]
+        await store.close()
+
+    run(go())
+
+
+def test_worker_waits_exactly_the_retry_after(tmp_path: Path) -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        analyzer = ScriptedAnalyzer(
+            clock, latency=5.0, faults=[retryable("HTTP 429", 7.0, "rate_limited"), None]
+        )
+        store = await _worker_run(
+            tmp_path, analyzer, FixedPacer(clock, 10.0, no_jitter()), clock, 1
+        )
+        assert clock.sleeps == [5.0, 7.0, 5.0]  # call, the server's 7 s, call
+        assert _gaps([t for _, t in analyzer.calls]) == [12.0]
+        await store.close()
+
+    run(go())
+
+
+class _Overlapping:
+    """A paced fake whose calls (after the first) wait until ``together`` are in flight."""
+
+    engine = "fake:overlap"
+    paced = True
+    provider = "fake"
+    model = "overlap"
+
+    def __init__(self, clock: FakeClock, together: int) -> None:
+        self.clock = clock
+        self.together = together
+        self.active = 0
+        self.peak = 0
+        self.order: list[int] = []  # the document number each call carried, in call order
+        self.all_in = asyncio.Event()
+
+    def split(self, text: str) -> list[str]:
+        return [text]
+
+    def estimate_tokens(self, text: str) -> int:
+        return len(text) // 4
+
+    async def analyze_part(
+        self, text: str, profile: Any, *, index: int, count: int, progress: Any
+    ) -> CallResult:
+        self.order.append(int(text.rsplit("number ", 1)[1].split(".")[0]))
+        self.active += 1
+        self.peak = max(self.peak, self.active)
+        if self.active >= self.together:
+            self.all_in.set()
+        if len(self.order) > 1:
+            await asyncio.wait_for(self.all_in.wait(), 5.0)
+        await self.clock.sleep(1.0)
+        self.active -= 1
+        return CallResult("ok", 10, 5, headers=headers(6000))
+
+    async def combine(self, partials: list[str], profile: Any, *, progress: Any) -> CallResult:
+        raise AssertionError("single-part documents need no combining call")
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_adaptive_worker_overlaps_calls_and_keeps_queue_order(tmp_path: Path) -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        analyzer = _Overlapping(clock, together=4)
+        pacer = AdaptivePacer(clock, backoff=no_jitter(), max_in_flight=4)
+        store = await _worker_run(tmp_path, analyzer, pacer, clock, 5)  # type: ignore[arg-type]
+        jobs = await store.list_jobs()
+        assert [j.state for j in jobs] == [JobState.DONE] * 5
+        # the first call measured 1 s of latency; at 97 calls/s that asks for the cap of 4
+        assert analyzer.peak == 4
+        assert analyzer.order == [0, 1, 2, 3, 4]  # calls start in queue order
+        assert pacer.limit_rpm == 6000
+        await store.close()
+
+    run(go())
