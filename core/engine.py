@@ -39,14 +39,14 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.5  # how often another process's writes are looked for (real time)
 
 
-def make_analyzer(settings: Settings) -> Analyzer:
+def make_analyzer(settings: Settings, home: Path | None = None) -> Analyzer:
     if settings.provider == "offline":
         from core.analyzers.offline import OfflineAnalyzer
 
         return OfflineAnalyzer(max_chars=settings.max_chars)
     from core.analyzers.openai_compat import make_openai_analyzer
 
-    return make_openai_analyzer(settings)
+    return make_openai_analyzer(settings, home=home)
 
 
 def make_pacer(settings: Settings, clock: Clock) -> Pacer:
@@ -144,7 +144,7 @@ class Engine:
 
     def analyzer(self) -> Analyzer:
         if self._analyzer is None:
-            self._analyzer = make_analyzer(self.settings)
+            self._analyzer = make_analyzer(self.settings, self.home)
         return self._analyzer
 
     async def apply_settings(self, settings: Settings) -> None:

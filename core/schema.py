@@ -53,6 +53,7 @@ MIGRATIONS: dict[int, list[str]] = {
         "CREATE INDEX jobs_claim ON jobs(state, priority DESC, position)",
         "CREATE INDEX jobs_content ON jobs(sha256, profile)",
         "CREATE INDEX jobs_seq ON jobs(seq)",
+        "CREATE INDEX jobs_position ON jobs(position)",
         """
         CREATE TABLE parts (
             job_id            INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,

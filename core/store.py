@@ -11,14 +11,13 @@ Rules kept here:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import shutil
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -51,6 +50,8 @@ JOB_COLUMNS = (
 
 # Duplicates are only those that would repeat work: queued, running or already done.
 DUPLICATE_STATES = (JobState.QUEUED, JobState.RUNNING, JobState.DONE)
+
+T = TypeVar("T")
 
 
 def _row_to_job(row: Sequence[Any]) -> Job:
@@ -133,14 +134,20 @@ class PartRecord:
 
 
 class Store:
-    """Narrow async interface over the jobs database."""
+    """Narrow async interface over the jobs database.
+
+    aiosqlite's public API sends one statement per hop to its connection thread; a transaction
+    of eight statements would cost eight hops and let other coroutines' statements slip in
+    between. So every transaction here is one plain function run on aiosqlite's own connection
+    thread (``Connection._execute``, the primitive every public aiosqlite method uses): one hop
+    per transaction, and transactions can never interleave.
+    """
 
     def __init__(self, db: aiosqlite.Connection, path: Path, clock: Clock, bus: EventBus) -> None:
         self._db = db
         self.path = path
         self.clock = clock
         self.bus = bus
-        self._lock = asyncio.Lock()
         self._own_seqs: set[int] = set()
         self._polled_seq = 0
         self._data_version = -1
@@ -165,69 +172,55 @@ class Store:
             await db.close()
             raise
         store = cls(db, path, clock or SystemClock(), bus or EventBus())
-        store._polled_seq = await store._current_seq()
-        store._data_version = await store._read_data_version()
-        store._meta = await store._read_meta()
+        store._polled_seq = await store._read(_current_seq)
+        store._data_version = await store._read(_data_version)
+        store._meta = await store._read(_read_meta)
         return store
 
     async def close(self) -> None:
-        async with self._lock:
+        def checkpoint(conn: sqlite3.Connection) -> None:
             with contextlib.suppress(sqlite3.Error):
-                await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            await self._db.close()
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    @contextlib.asynccontextmanager
-    async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
+        await self._read(checkpoint)
+        await self._db.close()
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._db._conn
+        return await self._db._execute(fn, conn)  # type: ignore[no-any-return]
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` inside BEGIN IMMEDIATE ... COMMIT on the connection thread."""
+
+        def tx(conn: sqlite3.Connection) -> T:
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
+                result = fn(conn)
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
-                    await self._db.execute("ROLLBACK")
+                    conn.execute("ROLLBACK")
                 raise
-            await self._db.execute("COMMIT")
+            conn.execute("COMMIT")
+            return result
 
-    async def _next_seq(self, db: aiosqlite.Connection) -> int:
-        cursor = await db.execute(
+        return await self._read(tx)
+
+    def _next_seq(self, conn: sqlite3.Connection) -> int:
+        row = conn.execute(
             "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq' RETURNING value"
-        )
-        row = await cursor.fetchone()
-        assert row is not None
+        ).fetchone()
         seq = int(row[0])
         self._own_seqs.add(seq)
         return seq
 
-    async def _current_seq(self) -> int:
-        cursor = await self._db.execute("SELECT value FROM meta WHERE key = 'seq'")
-        row = await cursor.fetchone()
-        return int(row[0]) if row else 0
-
-    async def _read_data_version(self) -> int:
-        cursor = await self._db.execute("PRAGMA data_version")
-        row = await cursor.fetchone()
-        return int(row[0]) if row else 0
-
     # ------------------------------------------------------------------ reading
 
-    async def get(self, job_id: int) -> Job | None:
-        cursor = await self._db.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
-        row = await cursor.fetchone()
-        return _row_to_job(row) if row else None
+    async def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        return list(await self._db.execute_fetchall(sql, args))
 
-    async def _get_many(self, db: aiosqlite.Connection, ids: Iterable[int]) -> list[Job]:
-        ids = list(ids)
-        jobs: list[Job] = []
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            cursor = await db.execute(
-                f"SELECT {JOB_COLUMNS} FROM jobs WHERE id IN ({marks})", chunk
-            )
-            jobs.extend(_row_to_job(r) for r in await cursor.fetchall())
-        order = {job_id: n for n, job_id in enumerate(ids)}
-        jobs.sort(key=lambda j: order[j.id])
-        return jobs
+    async def get(self, job_id: int) -> Job | None:
+        rows = await self._rows(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
+        return _row_to_job(rows[0]) if rows else None
 
     async def list_jobs(
         self,
@@ -252,87 +245,64 @@ class Store:
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             args += [limit, offset]
-        cursor = await self._db.execute(sql, args)
-        return [_row_to_job(r) for r in await cursor.fetchall()]
+        return [_row_to_job(r) for r in await self._rows(sql, args)]
 
     async def queued_in_order(self) -> list[Job]:
-        cursor = await self._db.execute(
+        rows = await self._rows(
             f"SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ('queued', 'running') "
             "ORDER BY state = 'running' DESC, priority DESC, position"
         )
-        return [_row_to_job(r) for r in await cursor.fetchall()]
-
-    async def history_page(self, limit: int, before_id: int | None = None) -> list[Job]:
-        """Jobs that are neither queued nor running, newest first, with ids below ``before_id``.
-
-        For a window that shows every active job at once and loads a long history a page at
-        a time: paging by id (not offset) stays right while jobs are added and removed.
-        """
-        sql = f"SELECT {JOB_COLUMNS} FROM jobs WHERE state NOT IN ('queued', 'running')"
-        args: list[Any] = []
-        if before_id is not None:
-            sql += " AND id < ?"
-            args.append(before_id)
-        sql += " ORDER BY id DESC LIMIT ?"
-        args.append(limit)
-        cursor = await self._db.execute(sql, args)
-        return [_row_to_job(r) for r in await cursor.fetchall()]
-
-    async def error_kinds(self, state: JobState) -> dict[str, int]:
-        """How many jobs in ``state`` have each error kind (for "retry failed of kind K")."""
-        cursor = await self._db.execute(
-            "SELECT COALESCE(error_kind, ''), COUNT(*) FROM jobs WHERE state = ? "
-            "GROUP BY COALESCE(error_kind, '') ORDER BY COUNT(*) DESC",
-            (str(state),),
-        )
-        return {str(kind): int(n) for kind, n in await cursor.fetchall()}
+        return [_row_to_job(r) for r in rows]
 
     async def count_jobs(self) -> int:
-        cursor = await self._db.execute("SELECT COUNT(*) FROM jobs")
-        row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        return int((await self._rows("SELECT COUNT(*) FROM jobs"))[0][0])
 
     async def counts(self) -> dict[str, int]:
         counts = {str(s): 0 for s in ALL_STATES}
-        cursor = await self._db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state")
-        for state, n in await cursor.fetchall():
+        for state, n in await self._rows("SELECT state, COUNT(*) FROM jobs GROUP BY state"):
             counts[state] = n
         return counts
 
     async def totals(self) -> dict[str, float]:
-        cursor = await self._db.execute(
-            "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), "
-            "COALESCE(SUM(duration_s), 0) FROM jobs"
-        )
-        row = await cursor.fetchone()
-        assert row is not None
+        row = (
+            await self._rows(
+                "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), "
+                "COALESCE(SUM(duration_s), 0) FROM jobs"
+            )
+        )[0]
         return {"prompt_tokens": row[0], "completion_tokens": row[1], "call_seconds": row[2]}
 
     async def parts(self, job_id: int) -> list[PartRecord]:
-        cursor = await self._db.execute(
+        rows = await self._rows(
             "SELECT idx, state, result, prompt_tokens, completion_tokens FROM parts "
             "WHERE job_id = ? ORDER BY idx",
             (job_id,),
         )
-        return [PartRecord(*r) for r in await cursor.fetchall()]
+        return [PartRecord(*r) for r in rows]
 
     async def job_log(self, job_id: int) -> list[tuple[float, str]]:
-        cursor = await self._db.execute(
+        rows = await self._rows(
             "SELECT at, message FROM job_log WHERE job_id = ? ORDER BY id", (job_id,)
         )
-        return [(r[0], r[1]) for r in await cursor.fetchall()]
+        return [(r[0], r[1]) for r in rows]
 
     async def recent_calls(self, engine: str, limit: int = 200) -> list[tuple[int, float]]:
-        cursor = await self._db.execute(
+        rows = await self._rows(
             "SELECT units, duration_s FROM calls WHERE engine = ? ORDER BY id DESC LIMIT ?",
             (engine, limit),
         )
-        return [(r[0], r[1]) for r in await cursor.fetchall()]
+        return [(r[0], r[1]) for r in rows]
 
     async def queued_count(self) -> int:
-        cursor = await self._db.execute("SELECT COUNT(*) FROM jobs WHERE state = 'queued'")
-        row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        return int((await self._rows("SELECT COUNT(*) FROM jobs WHERE state = 'queued'"))[0][0])
+
+    async def ids_in_state(self, state: JobState, error_kind: str | None = None) -> list[int]:
+        sql = "SELECT id FROM jobs WHERE state = ?"
+        args: list[Any] = [str(state)]
+        if error_kind:
+            sql += " AND error_kind = ?"
+            args.append(error_kind)
+        return [r[0] for r in await self._rows(sql + " ORDER BY position", args)]
 
     # ------------------------------------------------------------------ adding
 
@@ -343,21 +313,19 @@ class Store:
 
         A drop larger than the room left accepts what fits, in the order given.
         """
-        report = AddReport()
         if not new_jobs:
-            return report
+            return AddReport()
         now = self.clock.wall()
-        async with self._tx() as db:
-            cursor = await db.execute("SELECT COUNT(*) FROM jobs WHERE state = 'queued'")
-            row = await cursor.fetchone()
-            room = max(0, max_queued - (int(row[0]) if row else 0))
-            cursor = await db.execute("SELECT COALESCE(MAX(position), 0) FROM jobs")
-            row = await cursor.fetchone()
-            position = int(row[0]) if row else 0
-            existing: dict[tuple[str, str], int] = {}
-            if not force:
-                existing = await self._existing_content(db, new_jobs)
-            seq = await self._next_seq(db)
+
+        def tx(conn: sqlite3.Connection) -> AddReport:
+            report = AddReport()
+            queued = conn.execute("SELECT COUNT(*) FROM jobs WHERE state = 'queued'").fetchone()
+            room = max(0, max_queued - int(queued[0]))
+            position = int(
+                conn.execute("SELECT COALESCE(MAX(position), 0) FROM jobs").fetchone()[0]
+            )
+            existing = {} if force else _existing_content(conn, new_jobs)
+            seq = self._next_seq(conn)
             rows = []
             seen: dict[tuple[str, str], int] = {}
             for nj in new_jobs:
@@ -366,7 +334,7 @@ class Store:
                     report.duplicates.append((nj.path, existing[key]))
                     continue
                 if not force and key in seen:
-                    report.duplicates.append((nj.path, seen[key]))
+                    report.duplicates.append((nj.path, -seen[key]))  # a position, for now
                     continue
                 if len(rows) >= room:
                     report.rejected.append(
@@ -379,155 +347,141 @@ class Store:
                     )
                     continue
                 position += 1
-                seen[key] = -position  # placeholder id until the insert
+                seen[key] = position
                 rows.append(
                     (
-                        nj.path,
-                        nj.size,
-                        nj.mtime,
-                        nj.sha256,
-                        nj.profile,
-                        nj.prompt,
-                        nj.provider,
-                        nj.model,
-                        "queued",
-                        position,
-                        nj.priority,
-                        nj.max_attempts,
-                        now,
-                        now,
-                        seq,
-                        seq,
+                        nj.path, nj.size, nj.mtime, nj.sha256, nj.profile, nj.prompt,
+                        nj.provider, nj.model, "queued", position, nj.priority, nj.max_attempts,
+                        now, now, seq, seq,
                     )
-                )
+                )  # fmt: skip
             if rows:
-                cursor = await db.execute("SELECT COALESCE(MAX(id), 0) FROM jobs")
-                row = await cursor.fetchone()
-                first_id_floor = int(row[0]) if row else 0
-                await db.executemany(
+                floor = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM jobs").fetchone()[0])
+                conn.executemany(
                     "INSERT INTO jobs (path, size, mtime, sha256, profile, prompt, provider, "
                     "model, state, position, priority, max_attempts, created_at, updated_at, "
                     "seq, added_seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     rows,
                 )
-                cursor = await db.execute(
-                    f"SELECT {JOB_COLUMNS} FROM jobs WHERE id > ? ORDER BY id", (first_id_floor,)
-                )
-                report.accepted = [_row_to_job(r) for r in await cursor.fetchall()]
-                # Duplicates inside the same drop point at the job that was just created.
-                by_pos = {j.position: j.id for j in report.accepted}
-                report.duplicates = [
-                    (p, by_pos.get(-i, i) if i < 0 else i) for p, i in report.duplicates
+                report.accepted = [
+                    _row_to_job(r)
+                    for r in conn.execute(
+                        f"SELECT {JOB_COLUMNS} FROM jobs WHERE id > ? ORDER BY id", (floor,)
+                    )
                 ]
+            # Duplicates inside the same drop point at the job that was just created.
+            by_position = {j.position: j.id for j in report.accepted}
+            report.duplicates = [
+                (p, by_position.get(-i, i) if i < 0 else i) for p, i in report.duplicates
+            ]
+            return report
+
+        report = await self._write(tx)
         for job in report.accepted:
             self.bus.publish(JobAdded(job))
         return report
 
-    async def _existing_content(
-        self, db: aiosqlite.Connection, new_jobs: Sequence[NewJob]
-    ) -> dict[tuple[str, str], int]:
-        hashes = sorted({nj.sha256 for nj in new_jobs})
-        found: dict[tuple[str, str], int] = {}
-        states = ",".join(f"'{s}'" for s in DUPLICATE_STATES)
-        for start in range(0, len(hashes), 500):
-            chunk = hashes[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            cursor = await db.execute(
-                f"SELECT sha256, profile, MIN(id) FROM jobs WHERE sha256 IN ({marks}) "
-                f"AND state IN ({states}) GROUP BY sha256, profile",
-                chunk,
-            )
-            for sha, profile, job_id in await cursor.fetchall():
-                found[(sha, profile)] = job_id
-        return found
-
     # ------------------------------------------------------------------ state changes
 
-    async def _transition(
+    def _transition(
         self,
-        db: aiosqlite.Connection,
+        conn: sqlite3.Connection,
         job_id: int,
         new: JobState,
         allowed_from: Iterable[JobState],
         sets: dict[str, Any] | None = None,
+        *,
+        increment_attempts: bool = False,
+        refund_attempt: bool = False,
+        done_totals: tuple[int, int, float, int] | None = None,
     ) -> Job | None:
-        """Move one job to ``new`` if it is in one of ``allowed_from``; return the new row."""
-        cursor = await db.execute("SELECT state FROM jobs WHERE id = ?", (job_id,))
-        row = await cursor.fetchone()
-        if row is None:
-            return None
-        old = JobState(row[0])
-        if old not in set(allowed_from):
-            return None
-        check_transition(job_id, old, new)
-        seq = await self._next_seq(db)
+        """Move one job to ``new`` if it is in one of ``allowed_from``; return the new row.
+
+        Every (old, new) pair is checked against the table in core.states first, so no caller
+        can write a transition the state machine does not allow. The guard on the old state is
+        in the UPDATE itself, so a concurrent change by another process is never overwritten.
+        """
+        allowed = [str(s) for s in allowed_from]
+        for old in allowed:
+            check_transition(job_id, JobState(old), new)
         sets = dict(sets or {})
-        sets.update(state=str(new), updated_at=self.clock.wall(), seq=seq)
-        assignments = ", ".join(f"{k} = ?" for k in sets)
-        await db.execute(
-            f"UPDATE jobs SET {assignments} WHERE id = ? AND state = ?",
-            [*sets.values(), job_id, str(old)],
-        )
-        cursor = await db.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
-        row = await cursor.fetchone()
+        sets.update(state=str(new), updated_at=self.clock.wall(), seq=self._next_seq(conn))
+        clauses = [f"{k} = ?" for k in sets]
+        args: list[Any] = list(sets.values())
+        if increment_attempts:
+            clauses.append("attempts = attempts + 1")
+        if refund_attempt:
+            clauses.append("attempts = MAX(0, attempts - 1)")
+        if done_totals is not None:
+            clauses += [
+                "prompt_tokens = prompt_tokens + ?",
+                "completion_tokens = completion_tokens + ?",
+                "duration_s = duration_s + ?",
+                "units = CASE WHEN units = 0 THEN ? ELSE units END",
+                "parts_planned = MAX(parts_planned, 1)",
+                "parts_done = MAX(parts_planned, 1)",
+            ]
+            args += list(done_totals)
+        marks = ",".join("?" * len(allowed))
+        row = conn.execute(
+            f"UPDATE jobs SET {', '.join(clauses)} WHERE id = ? AND state IN ({marks}) "
+            f"RETURNING {JOB_COLUMNS}",
+            [*args, job_id, *allowed],
+        ).fetchone()
         return _row_to_job(row) if row else None
 
     def _publish_changed(self, job: Job | None, fields: Iterable[str]) -> None:
         if job is not None:
             self.bus.publish(JobChanged(job, frozenset(fields) | {"state", "updated_at"}))
 
+    def _claim_in(self, conn: sqlite3.Connection) -> Job | None:
+        row = conn.execute(
+            "SELECT id FROM jobs WHERE state = 'queued' ORDER BY priority DESC, position LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return None
+        return self._transition(
+            conn,
+            int(row[0]),
+            JobState.RUNNING,
+            [JobState.QUEUED],
+            {"started_at": self.clock.wall(), "stale_reason": None},
+            increment_attempts=True,
+        )
+
     async def claim_next(self) -> Job | None:
         """Claim the next queued job by (priority, position): queued -> running, attempts += 1."""
-        async with self._tx() as db:
-            cursor = await db.execute(
-                "SELECT id FROM jobs WHERE state = 'queued' "
-                "ORDER BY priority DESC, position LIMIT 1"
-            )
-            row = await cursor.fetchone()
-            if row is None:
-                return None
-            job_id = int(row[0])
-            cursor = await db.execute("SELECT attempts FROM jobs WHERE id = ?", (job_id,))
-            attempts_row = await cursor.fetchone()
-            assert attempts_row is not None
-            job = await self._transition(
-                db,
-                job_id,
-                JobState.RUNNING,
-                [JobState.QUEUED],
-                {
-                    "attempts": attempts_row[0] + 1,
-                    "started_at": self.clock.wall(),
-                    "stale_reason": None,
-                },
-            )
-        self._publish_changed(job, {"attempts", "started_at", "stale_reason"})
+        job = await self._write(self._claim_in)
+        self._publish_changed(job, CLAIM_FIELDS)
         return job
 
     async def set_plan(self, job_id: int, parts_planned: int, units: int) -> Job | None:
-        async with self._tx() as db:
-            seq = await self._next_seq(db)
-            await db.execute(
-                "UPDATE jobs SET parts_planned = ?, units = ?, seq = ?, updated_at = ? "
-                "WHERE id = ? AND state = 'running'",
-                (parts_planned, units, seq, self.clock.wall(), job_id),
-            )
-            cursor = await db.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
-            row = await cursor.fetchone()
-        job = _row_to_job(row) if row else None
+        def tx(conn: sqlite3.Connection) -> Job | None:
+            row = conn.execute(
+                f"UPDATE jobs SET parts_planned = ?, units = ?, seq = ?, updated_at = ? "
+                f"WHERE id = ? AND state = 'running' RETURNING {JOB_COLUMNS}",
+                (parts_planned, units, self._next_seq(conn), self.clock.wall(), job_id),
+            ).fetchone()
+            return _row_to_job(row) if row else None
+
+        job = await self._write(tx)
         if job is not None:
             self.bus.publish(JobChanged(job, frozenset({"parts_planned", "units"})))
         return job
 
     async def mark_call_started(self, job_id: int, idx: int) -> None:
         """Committed before a paid call is sent: a crash after this makes the job stale."""
-        async with self._tx() as db:
-            await db.execute(
+        now = self.clock.wall()
+
+        def tx(conn: sqlite3.Connection) -> None:
+            conn.execute(
                 "INSERT INTO parts (job_id, idx, state, started_at) VALUES (?, ?, 'started', ?) "
                 "ON CONFLICT(job_id, idx) DO UPDATE SET state = 'started', "
                 "started_at = excluded.started_at",
-                (job_id, idx, self.clock.wall()),
+                (job_id, idx, now),
             )
+
+        await self._write(tx)
 
     async def save_part(
         self,
@@ -542,12 +496,12 @@ class Store:
     ) -> Job | None:
         """A finished part and the job's progress, committed together."""
         now = self.clock.wall()
-        async with self._tx() as db:
-            cursor = await db.execute("SELECT state FROM jobs WHERE id = ?", (job_id,))
-            row = await cursor.fetchone()
-            if row is None or row[0] != JobState.RUNNING:
+
+        def tx(conn: sqlite3.Connection) -> Job | None:
+            state = conn.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if state is None or state[0] != JobState.RUNNING:
                 return None
-            await db.execute(
+            conn.execute(
                 "INSERT INTO parts (job_id, idx, state, result, prompt_tokens, completion_tokens,"
                 " started_at, finished_at, duration_s) VALUES (?, ?, 'done', ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(job_id, idx) DO UPDATE SET state = 'done', result = excluded.result,"
@@ -556,18 +510,25 @@ class Store:
                 " finished_at = excluded.finished_at, duration_s = excluded.duration_s",
                 (job_id, idx, result, prompt_tokens, completion_tokens, now, now, duration_s),
             )
-            await self._record_call(db, engine, units, duration_s)
-            seq = await self._next_seq(db)
-            await db.execute(
+            _record_call(conn, engine, units, duration_s, now)
+            row = conn.execute(
                 "UPDATE jobs SET parts_done = (SELECT COUNT(*) FROM parts WHERE job_id = ? "
                 "AND state = 'done'), prompt_tokens = prompt_tokens + ?, "
                 "completion_tokens = completion_tokens + ?, duration_s = duration_s + ?, "
-                "seq = ?, updated_at = ? WHERE id = ?",
-                (job_id, prompt_tokens, completion_tokens, duration_s, seq, now, job_id),
-            )
-            cursor = await db.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
-            row = await cursor.fetchone()
-        job = _row_to_job(row) if row else None
+                f"seq = ?, updated_at = ? WHERE id = ? RETURNING {JOB_COLUMNS}",
+                (
+                    job_id,
+                    prompt_tokens,
+                    completion_tokens,
+                    duration_s,
+                    self._next_seq(conn),
+                    now,
+                    job_id,
+                ),
+            ).fetchone()
+            return _row_to_job(row) if row else None
+
+        job = await self._write(tx)
         if job is not None:
             self.bus.publish(
                 JobChanged(
@@ -576,14 +537,6 @@ class Store:
                 )
             )
         return job
-
-    async def _record_call(
-        self, db: aiosqlite.Connection, engine: str, units: int, duration_s: float
-    ) -> None:
-        await db.execute(
-            "INSERT INTO calls (engine, units, duration_s, at) VALUES (?, ?, ?, ?)",
-            (engine, units, duration_s, self.clock.wall()),
-        )
 
     async def finish_done(
         self,
@@ -603,90 +556,41 @@ class Store:
         the number of synchronous commits for a busy queue without weakening durability.
         """
         now = self.clock.wall()
-        nxt: Job | None = None
-        async with self._tx() as db:
-            cursor = await db.execute(
-                "SELECT parts_planned, parts_done FROM jobs WHERE id = ?", (job_id,)
-            )
-            row = await cursor.fetchone()
-            planned = max(int(row[0]), 1) if row else 1
-            if engine:
-                await self._record_call(db, engine, units, duration_s)
-            cursor = await db.execute(
-                "SELECT prompt_tokens, completion_tokens, duration_s FROM jobs WHERE id = ?",
-                (job_id,),
-            )
-            totals = await cursor.fetchone()
-            if totals is None:
-                return None, None
-            job = await self._transition(
-                db,
+
+        def tx(conn: sqlite3.Connection) -> tuple[Job | None, Job | None]:
+            job = self._transition(
+                conn,
                 job_id,
                 JobState.DONE,
                 [JobState.RUNNING],
-                {
-                    "result": result,
-                    "finished_at": now,
-                    "parts_done": planned,
-                    "parts_planned": planned,
-                    "prompt_tokens": totals[0] + prompt_tokens,
-                    "completion_tokens": totals[1] + completion_tokens,
-                    "duration_s": totals[2] + duration_s,
-                    "error_kind": None,
-                    "error": None,
-                },
+                {"result": result, "finished_at": now, "error_kind": None, "error": None},
+                done_totals=(prompt_tokens, completion_tokens, duration_s, units),
             )
-            if job is not None:
-                # the final call's start marker is settled with the result
-                await db.execute(
-                    "UPDATE parts SET state = 'done', finished_at = ? "
-                    "WHERE job_id = ? AND state = 'started'",
-                    (now, job_id),
-                )
-            if claim_next and job is not None:
-                nxt = await self._claim_in(db)
-        self._publish_changed(
-            job,
-            {
-                "result",
-                "finished_at",
-                "parts_done",
-                "parts_planned",
-                "prompt_tokens",
-                "completion_tokens",
-                "duration_s",
-                "error_kind",
-                "error",
-            },
-        )
-        self._publish_changed(nxt, {"attempts", "started_at", "stale_reason"})
+            if job is None:
+                return None, None
+            if engine:
+                _record_call(conn, engine, units, duration_s, now)
+            # the final call's start marker is settled with the result
+            conn.execute(
+                "UPDATE parts SET state = 'done', finished_at = ? "
+                "WHERE job_id = ? AND state = 'started'",
+                (now, job_id),
+            )
+            return job, (self._claim_in(conn) if claim_next else None)
+
+        job, nxt = await self._write(tx)
+        self._publish_changed(job, DONE_FIELDS)
+        self._publish_changed(nxt, CLAIM_FIELDS)
         return job, nxt
 
-    async def _claim_in(self, db: aiosqlite.Connection) -> Job | None:
-        cursor = await db.execute(
-            "SELECT id, attempts FROM jobs WHERE state = 'queued' "
-            "ORDER BY priority DESC, position LIMIT 1"
-        )
-        row = await cursor.fetchone()
-        if row is None:
-            return None
-        return await self._transition(
-            db,
-            int(row[0]),
-            JobState.RUNNING,
-            [JobState.QUEUED],
-            {"attempts": row[1] + 1, "started_at": self.clock.wall(), "stale_reason": None},
-        )
-
     async def finish_failed(self, job_id: int, kind: str, message: str) -> Job | None:
-        async with self._tx() as db:
-            job = await self._transition(
-                db,
-                job_id,
-                JobState.FAILED,
-                [JobState.RUNNING],
-                {"error_kind": kind, "error": message, "finished_at": self.clock.wall()},
+        now = self.clock.wall()
+        job = await self._write(
+            lambda conn: self._transition(
+                conn, job_id, JobState.FAILED, [JobState.RUNNING],
+                {"error_kind": kind, "error": message, "finished_at": now},
             )
+        )  # fmt: skip
         self._publish_changed(job, {"error_kind", "error", "finished_at"})
         return job
 
@@ -694,19 +598,13 @@ class Store:
         self, job_id: int, kind: str, message: str, *, refund_attempt: bool = False
     ) -> Job | None:
         """running -> queued keeping its position, so it is the next one claimed."""
-        async with self._tx() as db:
-            cursor = await db.execute("SELECT attempts FROM jobs WHERE id = ?", (job_id,))
-            row = await cursor.fetchone()
-            if row is None:
-                return None
-            attempts = max(0, row[0] - 1) if refund_attempt else row[0]
-            job = await self._transition(
-                db,
-                job_id,
-                JobState.QUEUED,
-                [JobState.RUNNING],
-                {"error_kind": kind, "error": message, "attempts": attempts},
+        job = await self._write(
+            lambda conn: self._transition(
+                conn, job_id, JobState.QUEUED, [JobState.RUNNING],
+                {"error_kind": kind or None, "error": message or None},
+                refund_attempt=refund_attempt,
             )
+        )  # fmt: skip
         self._publish_changed(job, {"error_kind", "error", "attempts"})
         return job
 
@@ -716,116 +614,99 @@ class Store:
         Queued jobs need nothing: they are data and the worker simply claims them. Running this
         twice changes nothing the second time.
         """
-        jobs: list[Job] = []
-        async with self._tx() as db:
-            cursor = await db.execute("SELECT id FROM jobs WHERE state = 'running'")
-            ids = [r[0] for r in await cursor.fetchall()]
-            for job_id in ids:
-                cursor = await db.execute(
-                    "SELECT COUNT(*) FROM parts WHERE job_id = ? AND state = 'started'",
-                    (job_id,),
-                )
-                row = await cursor.fetchone()
-                in_flight = bool(row and row[0])
-                reason = (
-                    "Paceline stopped while a paid call for this job was in flight; it may "
-                    "have been charged. Re-trigger it to send it again."
-                    if in_flight
-                    else "Paceline stopped while this job was running. Re-trigger it to run "
-                    "it again."
-                )
-                job = await self._transition(
-                    db,
-                    job_id,
-                    JobState.STALE,
-                    [JobState.RUNNING],
-                    {"stale_reason": reason, "finished_at": self.clock.wall()},
-                )
+        now = self.clock.wall()
+
+        def tx(conn: sqlite3.Connection) -> list[Job]:
+            jobs: list[Job] = []
+            for (job_id,) in conn.execute("SELECT id FROM jobs WHERE state = 'running'").fetchall():
+                in_flight = conn.execute(
+                    "SELECT COUNT(*) FROM parts WHERE job_id = ? AND state = 'started'", (job_id,)
+                ).fetchone()[0]
+                reason = STALE_IN_FLIGHT if in_flight else STALE_RUNNING
+                job = self._transition(
+                    conn, job_id, JobState.STALE, [JobState.RUNNING],
+                    {"stale_reason": reason, "finished_at": now},
+                )  # fmt: skip
                 if job is not None:
-                    await self._log_in(db, job_id, f"marked stale: {reason}")
+                    _log_in(conn, job_id, now, f"marked stale: {reason}")
                     jobs.append(job)
+            return jobs
+
+        jobs = await self._write(tx)
         for job in jobs:
             self._publish_changed(job, {"stale_reason", "finished_at"})
         return jobs
 
     async def retrigger(self, ids: Iterable[int]) -> list[Job]:
         """stale | failed | cancelled -> queued, at the end of the queue, with fresh attempts."""
-        changed: list[Job] = []
-        async with self._tx() as db:
-            cursor = await db.execute("SELECT COALESCE(MAX(position), 0) FROM jobs")
-            row = await cursor.fetchone()
-            position = int(row[0]) if row else 0
+        ids = list(ids)
+        now = self.clock.wall()
+
+        def tx(conn: sqlite3.Connection) -> list[Job]:
+            changed: list[Job] = []
+            position = int(
+                conn.execute("SELECT COALESCE(MAX(position), 0) FROM jobs").fetchone()[0]
+            )
             for job_id in ids:
                 position += 1
-                job = await self._transition(
-                    db,
-                    job_id,
-                    JobState.QUEUED,
-                    RETRIGGERABLE_STATES,
-                    {
-                        "position": position,
-                        "attempts": 0,
-                        "error_kind": None,
-                        "error": None,
-                        "finished_at": None,
-                    },
-                )
+                job = self._transition(
+                    conn, job_id, JobState.QUEUED, RETRIGGERABLE_STATES,
+                    {"position": position, "attempts": 0, "error_kind": None, "error": None,
+                     "finished_at": None},
+                )  # fmt: skip
                 if job is not None:
                     # A part whose call was in flight is sent again only now, on request.
-                    await db.execute(
+                    conn.execute(
                         "DELETE FROM parts WHERE job_id = ? AND state = 'started'", (job_id,)
                     )
-                    await self._log_in(db, job_id, "re-triggered")
+                    _log_in(conn, job_id, now, "re-triggered")
                     changed.append(job)
+            return changed
+
+        changed = await self._write(tx)
         for job in changed:
-            self._publish_changed(
-                job, {"position", "attempts", "error_kind", "error", "finished_at"}
-            )
+            self._publish_changed(job, {"position", "attempts", "error_kind", "error",
+                                        "finished_at"})  # fmt: skip
         return changed
 
-    async def ids_in_state(self, state: JobState, error_kind: str | None = None) -> list[int]:
-        sql = "SELECT id FROM jobs WHERE state = ?"
-        args: list[Any] = [str(state)]
-        if error_kind:
-            sql += " AND error_kind = ?"
-            args.append(error_kind)
-        cursor = await self._db.execute(sql + " ORDER BY position", args)
-        return [r[0] for r in await cursor.fetchall()]
-
     async def cancel(self, ids: Iterable[int]) -> list[Job]:
-        changed: list[Job] = []
-        async with self._tx() as db:
-            for job_id in ids:
-                job = await self._transition(
-                    db,
-                    job_id,
-                    JobState.CANCELLED,
-                    [JobState.QUEUED, JobState.RUNNING],
-                    {"finished_at": self.clock.wall(), "error_kind": None, "error": None},
+        ids = list(ids)
+        now = self.clock.wall()
+
+        def tx(conn: sqlite3.Connection) -> list[Job]:
+            changed = [
+                self._transition(
+                    conn, job_id, JobState.CANCELLED, [JobState.QUEUED, JobState.RUNNING],
+                    {"finished_at": now, "error_kind": None, "error": None},
                 )
-                if job is not None:
-                    changed.append(job)
+                for job_id in ids
+            ]  # fmt: skip
+            return [j for j in changed if j is not None]
+
+        changed = await self._write(tx)
         for job in changed:
             self._publish_changed(job, {"finished_at", "error_kind", "error"})
         return changed
 
     async def remove(self, ids: Iterable[int]) -> list[int]:
-        removed: list[int] = []
-        async with self._tx() as db:
-            seq = await self._next_seq(db)
-            states = ",".join(f"'{s}'" for s in REMOVABLE_STATES)
+        ids = list(ids)
+        states = ",".join(f"'{s}'" for s in REMOVABLE_STATES)
+
+        def tx(conn: sqlite3.Connection) -> list[int]:
+            seq = self._next_seq(conn)
+            removed: list[int] = []
             for job_id in ids:
-                cursor = await db.execute(
+                if conn.execute(
                     f"DELETE FROM jobs WHERE id = ? AND state IN ({states}) RETURNING id",
                     (job_id,),
-                )
-                if await cursor.fetchone():
-                    await db.execute("DELETE FROM parts WHERE job_id = ?", (job_id,))
-                    await db.execute("DELETE FROM job_log WHERE job_id = ?", (job_id,))
-                    await db.execute(
-                        "INSERT INTO removed (seq, job_id) VALUES (?, ?)", (seq, job_id)
-                    )
+                ).fetchone():
+                    conn.execute("DELETE FROM parts WHERE job_id = ?", (job_id,))
+                    conn.execute("DELETE FROM job_log WHERE job_id = ?", (job_id,))
+                    conn.execute("INSERT INTO removed (seq, job_id) VALUES (?, ?)", (seq, job_id))
                     removed.append(job_id)
+            return removed
+
+        removed = await self._write(tx)
         for job_id in removed:
             self.bus.publish(JobRemoved(job_id))
         return removed
@@ -834,57 +715,51 @@ class Store:
         """Reorder queued jobs: ``top``, ``up``, ``down`` or ``bottom``."""
         if where not in {"top", "up", "down", "bottom"}:
             raise ValueError(f"unknown move {where!r}")
-        positions: dict[int, int] = {}
-        async with self._tx() as db:
-            cursor = await db.execute(
+        chosen = set(ids)
+
+        def tx(conn: sqlite3.Connection) -> dict[int, int]:
+            order = conn.execute(
                 "SELECT id, position FROM jobs WHERE state = 'queued' "
                 "ORDER BY priority DESC, position"
-            )
-            order = [(r[0], r[1]) for r in await cursor.fetchall()]
-            ids_in = [i for i, _ in order if i in set(ids)]
-            if not ids_in:
-                return {}
+            ).fetchall()
             current = [i for i, _ in order]
-            slots = sorted(p for _, p in order)
+            picked = [i for i in current if i in chosen]
+            if not picked:
+                return {}
+            rest = [i for i in current if i not in chosen]
             if where == "top":
-                new_order = ids_in + [i for i in current if i not in set(ids_in)]
+                new_order = picked + rest
             elif where == "bottom":
-                new_order = [i for i in current if i not in set(ids_in)] + ids_in
+                new_order = rest + picked
             else:
                 new_order = list(current)
                 step = -1 if where == "up" else 1
-                seq_ids = ids_in if where == "up" else list(reversed(ids_in))
-                for job_id in seq_ids:
+                for job_id in picked if where == "up" else reversed(picked):
                     k = new_order.index(job_id)
                     j = k + step
-                    if 0 <= j < len(new_order) and new_order[j] not in set(ids_in):
+                    if 0 <= j < len(new_order) and new_order[j] not in chosen:
                         new_order[k], new_order[j] = new_order[j], new_order[k]
-            seq = await self._next_seq(db)
+            # The same set of positions, handed out in the new order.
+            slots = sorted(p for _, p in order)
             old = dict(order)
-            for job_id, pos in zip(new_order, slots, strict=True):
-                if old[job_id] != pos:
-                    positions[job_id] = pos
-            # Positions are not unique-constrained, so assign directly.
-            await db.executemany(
+            positions = {
+                job_id: pos
+                for job_id, pos in zip(new_order, slots, strict=True)
+                if old[job_id] != pos
+            }
+            seq = self._next_seq(conn)
+            conn.executemany(
                 "UPDATE jobs SET position = ?, seq = ? WHERE id = ?",
                 [(pos, seq, job_id) for job_id, pos in positions.items()],
             )
+            return positions
+
+        positions = await self._write(tx)
         if positions:
             self.bus.publish(OrderChanged(positions))
         return positions
 
     # ------------------------------------------------------------------ queue state
-
-    async def _read_meta(self) -> QueueMeta:
-        cursor = await self._db.execute(
-            "SELECT key, value FROM meta WHERE key IN ('paused', 'pause_reason', 'pause_kind')"
-        )
-        values = dict(await cursor.fetchall())
-        return QueueMeta(
-            paused=values.get("paused", "0") == "1",
-            pause_reason=values.get("pause_reason") or None,
-            pause_kind=values.get("pause_kind") or None,
-        )
 
     @property
     def meta(self) -> QueueMeta:
@@ -893,42 +768,30 @@ class Store:
     async def set_paused(
         self, paused: bool, reason: str | None = None, kind: str | None = None
     ) -> QueueMeta:
-        async with self._tx() as db:
-            await self._next_seq(db)
-            await db.executemany(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                [
-                    ("paused", "1" if paused else "0"),
-                    ("pause_reason", reason or "" if paused else ""),
-                    ("pause_kind", kind or "" if paused else ""),
-                ],
-            )
+        values = [
+            ("paused", "1" if paused else "0"),
+            ("pause_reason", (reason or "") if paused else ""),
+            ("pause_kind", (kind or "") if paused else ""),
+        ]
+
+        def tx(conn: sqlite3.Connection) -> None:
+            self._next_seq(conn)
+            conn.executemany(UPSERT_META, values)
+
+        await self._write(tx)
         self._meta = QueueMeta(paused, reason if paused else None, kind if paused else None)
         return self._meta
 
     async def set_meta(self, key: str, value: str) -> None:
-        async with self._tx() as db:
-            await db.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+        await self._write(lambda conn: conn.execute(UPSERT_META, (key, value)) and None)
 
     async def get_meta(self, key: str) -> str | None:
-        cursor = await self._db.execute("SELECT value FROM meta WHERE key = ?", (key,))
-        row = await cursor.fetchone()
-        return str(row[0]) if row else None
+        rows = await self._rows("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
 
     async def log(self, job_id: int, message: str) -> None:
-        async with self._tx() as db:
-            await self._log_in(db, job_id, message)
-
-    async def _log_in(self, db: aiosqlite.Connection, job_id: int, message: str) -> None:
-        await db.execute(
-            "INSERT INTO job_log (job_id, at, message) VALUES (?, ?, ?)",
-            (job_id, self.clock.wall(), message),
-        )
+        now = self.clock.wall()
+        await self._write(lambda conn: _log_in(conn, job_id, now, message))
 
     # ------------------------------------------------------------------ other processes
 
@@ -938,47 +801,127 @@ class Store:
         Cheap when nothing changed: ``PRAGMA data_version`` only moves on another
         connection's commit. Returns (added, changed, removed ids, queue meta changed).
         """
-        version = await self._read_data_version()
-        if version == self._data_version:
+
+        def read(
+            conn: sqlite3.Connection,
+        ) -> tuple[int, list[Any], list[Any], int, QueueMeta] | None:
+            version = _data_version(conn)
+            if version == self._data_version:
+                return None
+            since = self._polled_seq
+            rows = conn.execute(
+                f"SELECT {JOB_COLUMNS} FROM jobs WHERE seq > ? ORDER BY id", (since,)
+            ).fetchall()
+            removed = conn.execute(
+                "SELECT seq, job_id FROM removed WHERE seq > ?", (since,)
+            ).fetchall()
+            return version, rows, removed, _current_seq(conn), _read_meta(conn)
+
+        found = await self._read(read)
+        if found is None:
             return [], [], [], False
-        self._data_version = version
+        version, rows, removed_rows, top, meta = found
         since = self._polled_seq
-        cursor = await self._db.execute(
-            f"SELECT {JOB_COLUMNS} FROM jobs WHERE seq > ? ORDER BY id", (since,)
-        )
-        rows = await cursor.fetchall()
-        cursor = await self._db.execute("SELECT seq, job_id FROM removed WHERE seq > ?", (since,))
-        removed_rows = await cursor.fetchall()
-        top = await self._current_seq()
+        self._data_version = version
         added: list[Job] = []
         changed: list[Job] = []
         for row in rows:
             if row[28] in self._own_seqs:
                 continue
-            job = _row_to_job(row)
-            (added if row[29] > since else changed).append(job)
+            (added if row[29] > since else changed).append(_row_to_job(row))
         removed = [job_id for seq, job_id in removed_rows if seq not in self._own_seqs]
         self._own_seqs = {s for s in self._own_seqs if s > top}
         self._polled_seq = top
-        meta = await self._read_meta()
         meta_changed = meta != self._meta
         self._meta = meta
         for job in added:
             self.bus.publish(JobAdded(job))
         for job in changed:
-            self.bus.publish(JobChanged(job, frozenset(Job.__dataclass_fields__)))
+            self.bus.publish(JobChanged(job, ALL_FIELDS))
         for job_id in removed:
             self.bus.publish(JobRemoved(job_id))
         if meta_changed:
             self.bus.publish(
-                QueueStateChanged(meta.paused, meta.pause_reason, meta.pause_kind, None, None, None)
-            )
+                QueueStateChanged(meta.paused, meta.pause_reason, meta.pause_kind, None, None,
+                                  None)
+            )  # fmt: skip
         return added, changed, removed, meta_changed
 
     async def integrity_check(self) -> str:
-        cursor = await self._db.execute("PRAGMA integrity_check")
-        row = await cursor.fetchone()
-        return str(row[0]) if row else "unknown"
+        rows = await self._rows("PRAGMA integrity_check")
+        return str(rows[0][0]) if rows else "unknown"
+
+
+STALE_IN_FLIGHT = (
+    "Paceline stopped while a paid call for this job was in flight; it may have been charged. "
+    "Re-trigger it to send it again."
+)
+STALE_RUNNING = "Paceline stopped while this job was running. Re-trigger it to run it again."
+UPSERT_META = (
+    "INSERT INTO meta (key, value) VALUES (?, ?) "
+    "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+)
+CLAIM_FIELDS = frozenset({"attempts", "started_at", "stale_reason"})
+DONE_FIELDS = frozenset(
+    {"result", "finished_at", "parts_done", "parts_planned", "prompt_tokens",
+     "completion_tokens", "duration_s", "error_kind", "error", "units"}
+)  # fmt: skip
+ALL_FIELDS = frozenset(Job.__dataclass_fields__)
+
+
+def _current_seq(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _data_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+
+def _read_meta(conn: sqlite3.Connection) -> QueueMeta:
+    values = dict(
+        conn.execute(
+            "SELECT key, value FROM meta WHERE key IN ('paused', 'pause_reason', 'pause_kind')"
+        ).fetchall()
+    )
+    return QueueMeta(
+        paused=values.get("paused", "0") == "1",
+        pause_reason=values.get("pause_reason") or None,
+        pause_kind=values.get("pause_kind") or None,
+    )
+
+
+def _record_call(
+    conn: sqlite3.Connection, engine: str, units: int, duration_s: float, now: float
+) -> None:
+    conn.execute(
+        "INSERT INTO calls (engine, units, duration_s, at) VALUES (?, ?, ?, ?)",
+        (engine, units, duration_s, now),
+    )
+
+
+def _log_in(conn: sqlite3.Connection, job_id: int, now: float, message: str) -> None:
+    conn.execute(
+        "INSERT INTO job_log (job_id, at, message) VALUES (?, ?, ?)", (job_id, now, message)
+    )
+
+
+def _existing_content(
+    conn: sqlite3.Connection, new_jobs: Sequence[NewJob]
+) -> dict[tuple[str, str], int]:
+    hashes = sorted({nj.sha256 for nj in new_jobs})
+    found: dict[tuple[str, str], int] = {}
+    states = ",".join(f"'{s}'" for s in DUPLICATE_STATES)
+    for start in range(0, len(hashes), 500):
+        chunk = hashes[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for sha, profile, job_id in conn.execute(
+            f"SELECT sha256, profile, MIN(id) FROM jobs WHERE sha256 IN ({marks}) "
+            f"AND state IN ({states}) GROUP BY sha256, profile",
+            chunk,
+        ):
+            found[(sha, profile)] = job_id
+    return found
 
 
 async def _migrate(db: aiosqlite.Connection, path: Path) -> None:

@@ -145,8 +145,7 @@ class Worker:
                         return
                     await self._wait_for_wake(tasks)
                     continue
-                task = asyncio.create_task(self._run_job(job), name=f"job-{job.id}")
-                self.running[job.id] = RunningJob(job.id, task, self.clock.now())
+                task = asyncio.create_task(self._run_chain(job), name=f"job-{job.id}")
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
                 task.add_done_callback(lambda _t: self._wake.set())
@@ -169,6 +168,13 @@ class Worker:
             await asyncio.wait_for(self._wake.wait(), timeout=1.0)
 
     # ------------------------------------------------------------------ one job
+
+    async def _run_chain(self, job: Job | None) -> None:
+        """Run a job, then any job claimed in the same commit as its result, in this task."""
+        while job is not None:
+            self.running[job.id] = RunningJob(job.id, asyncio.current_task(), self.clock.now())
+            await self._run_job(job)
+            job = self._handoff.popleft() if self._handoff and not self._stopping else None
 
     async def _run_job(self, job: Job) -> None:
         running = self.running[job.id]
@@ -201,11 +207,17 @@ class Worker:
         document = await extract_async(job.path, self.limits, expect_sha256=job.sha256)
         chunks = self.analyzer.split(document.text)
         planned = len(chunks) + (1 if len(chunks) > 1 else 0)
-        if job.parts_planned != planned or job.units != len(document.text):
+        if planned > 1 and (job.parts_planned != planned or job.units != len(document.text)):
+            # Only a multi-part job needs its plan committed up front (for progress); a
+            # single call's plan is committed with its result.
             await self.store.set_plan(job.id, planned, len(document.text))
         running.parts_planned = planned
         profile = Profile(job.profile, job.prompt)
-        done = {p.idx: p for p in await self.store.parts(job.id) if p.state == "done"}
+        done = (
+            {p.idx: p for p in await self.store.parts(job.id) if p.state == "done"}
+            if job.parts_done
+            else {}
+        )
         running.parts_done = len(done)
         results: list[str] = []
         final: CallResult | None = None
@@ -265,7 +277,6 @@ class Worker:
             self.consecutive_failures = 0
         if nxt is not None:
             self._handoff.append(nxt)
-            self._wake.set()
 
     async def _call(
         self,

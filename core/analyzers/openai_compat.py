@@ -98,6 +98,7 @@ class OpenAICompatAnalyzer:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key or None
         self.model = model
+        # A tiny part size would turn one document into hundreds of paid calls.
         self.context_chars = max(500, context_chars)
         self.max_output_tokens = max(1, max_output_tokens)
         self.timeout_s = timeout_s

@@ -147,9 +147,21 @@ def extract(
     return Document(str(path), text, fmt)
 
 
+# Small text files are read on the event loop: a thread hop costs more than reading them.
+INLINE_TEXT_BYTES = 64 * 1024
+
+
 async def extract_async(
     path: Path | str, limits: Limits | None = None, *, expect_sha256: str | None = None
 ) -> Document:
+    path = Path(path)
+    if path.suffix.lower() in TEXT_SUFFIXES:
+        try:
+            small = path.stat().st_size <= INLINE_TEXT_BYTES
+        except OSError:
+            small = True  # extract() reports the error with its kind
+        if small:
+            return extract(path, limits, expect_sha256=expect_sha256)
     return await asyncio.to_thread(extract, path, limits, expect_sha256=expect_sha256)
 
 

@@ -161,8 +161,9 @@ def test_the_key_is_in_no_file_paceline_writes(
     docs = [write_marked(tmp_path / f"doc{i}.txt", parts) for i, parts in enumerate((1, 3, 1))]
     # The server echoes the key in its 401 message, fails one job permanently, and throttles.
     server.script(["401-echo", "ok", "429", "ok", "ok", "ok", "ok", "400"])
-    log_file = setup_logging(home, "paceline-test", logging.DEBUG)  # httpx/httpcore too
     root = logging.getLogger()
+    level = root.level
+    log_file = setup_logging(home, "paceline-test", logging.DEBUG)  # httpx/httpcore too
 
     async def go() -> None:
         engine = await _open(home, _settings(server), FakeClock())
@@ -185,7 +186,7 @@ def test_the_key_is_in_no_file_paceline_writes(
         for handler in [h for h in root.handlers if getattr(h, "_paceline", False)]:
             handler.close()
             root.removeHandler(handler)
-        root.setLevel(logging.WARNING)
+        root.setLevel(level)
     assert server.chat_requests[0].authorization == f"Bearer {KEY}"  # it was really used
     assert log_file.stat().st_size > 0
     files = [p for p in home.rglob("*") if p.is_file()]

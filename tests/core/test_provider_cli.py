@@ -1,0 +1,174 @@
+"""End to end: paceline-cli in subprocesses against the fake provider on 127.0.0.1.
+
+The server holds chosen calls until the test lets them go, so the test can look at the queue
+at an exact moment (or kill the worker there) without sleeping. PACELINE_PAUSE_S=0 keeps the
+fixed pacing from waiting real seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.docgen import make_text_pdf
+from tests.fake_provider import FakeProvider
+from tests.helpers import ROOT, run_cli
+
+KEY = "sk-test-e2e-7c1d9a4b2f60"
+
+
+@pytest.fixture
+def server() -> Iterator[FakeProvider]:
+    with FakeProvider() as fake:
+        yield fake
+
+
+@pytest.fixture
+def env(home: Path, server: FakeProvider) -> dict[str, str]:
+    # A small context so a few pages need several parts; everything else from the environment.
+    (home / "settings.json").write_text(json.dumps({"context_chars": 2000}), encoding="utf-8")
+    return {
+        "PACELINE_PROVIDER": "openai",
+        "PACELINE_API_BASE": server.url,
+        "PACELINE_API_KEY": KEY,
+        "PACELINE_PAUSE_S": "0",
+    }
+
+
+def _cli(home: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    done = run_cli(home, *args, env=env, timeout=60)
+    assert KEY not in done.stdout + done.stderr
+    return done
+
+
+def _jobs(home: Path, env: dict[str, str]) -> list[dict[str, Any]]:
+    done = _cli(home, env, "list", "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _start_worker(home: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    full = {**os.environ, "PACELINE_HOME": str(home), **env}
+    return subprocess.Popen(
+        [sys.executable, "-m", "core.cli", "run", "--until-empty"],
+        env=full, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _sections(parts: int, tag: str) -> list[str]:
+    """Texts of about 1,500 characters, the k-th one marked MARK-k, for a 2,000-char context."""
+    return [
+        "\n".join([f"MARK-{n} section {n} of the {tag} report."] + [
+            f"line {i} of section {n}: the queue worker paces every call to the provider."
+            for i in range(22)
+        ])
+        for n in range(1, parts + 1)
+    ]
+
+
+def _document(folder: Path, kind: str, parts: int) -> Path:
+    if kind == "pdf":
+        return make_text_pdf(folder / "report.pdf", _sections(parts, "pdf"))
+    path = folder / "report.txt"
+    path.write_text("\n\n".join(_sections(parts, "text")) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("kind", ["txt", "pdf"])
+def test_a_document_in_three_parts_shows_progress_through_four_calls(
+    home: Path, env: dict[str, str], server: FakeProvider, tmp_path: Path, kind: str
+) -> None:
+    doc = _document(tmp_path, kind, 3)
+    assert _cli(home, env, "add", str(doc)).returncode == 0
+    server.script(["hold"] * 4)
+    worker = _start_worker(home, env)
+    seen = []
+    try:
+        for call in range(1, 5):
+            server.wait_for_chat(call)
+            (job,) = _jobs(home, env)
+            seen.append((job["state"], job["parts_done"], job["parts_planned"], job["progress"]))
+            server.release()
+        _, err = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, err
+    assert seen == [("running", n, 4, n / 4) for n in range(4)]
+    (job,) = _jobs(home, env)
+    assert (job["state"], job["progress"], job["parts_done"]) == ("done", 1.0, 4)
+    assert job["tokens"] > 0 and job["attempts"] == 1
+    assert [r.markers for r in server.chat_requests] == [
+        ["MARK-1"], ["MARK-2"], ["MARK-3"], ["MARK-1", "MARK-2", "MARK-3"]]
+    shown = json.loads(_cli(home, env, "show", str(job["id"]), "--json").stdout)
+    assert shown["result"] == "Analysis of MARK-1, MARK-2, MARK-3."
+    assert shown["prompt_tokens"] > 0 and shown["completion_tokens"] > 0
+
+
+def test_sigkill_in_part_three_of_five_then_retrigger_resends_only_what_is_missing(
+    home: Path, env: dict[str, str], server: FakeProvider, tmp_path: Path
+) -> None:
+    doc = _document(tmp_path, "txt", 5)
+    assert _cli(home, env, "add", str(doc)).returncode == 0
+    server.script(["ok", "ok", "hold"])
+    worker = _start_worker(home, env)
+    try:
+        chats = server.wait_for_chat(3)
+        assert chats[2].markers == ["MARK-3"]
+        os.kill(worker.pid, signal.SIGKILL)  # in the middle of the paid call for part 3
+        worker.wait(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        server.release()
+    (job,) = _jobs(home, env)  # the next process finds the job orphaned: stale
+    assert (job["state"], job["parts_done"], job["parts_planned"]) == ("stale", 2, 6)
+    assert "paid call" in job["stale_reason"]
+
+    server.reset_log()
+    retriggered = _cli(home, env, "retrigger", "--all-stale")
+    assert retriggered.returncode == 0 and "1 job(s) queued again" in retriggered.stdout
+    finished = _cli(home, env, "run", "--until-empty")
+    assert finished.returncode == 0, finished.stderr
+    assert [r.markers for r in server.chat_requests] == [
+        ["MARK-3"], ["MARK-4"], ["MARK-5"], [f"MARK-{n}" for n in range(1, 6)]]
+    (job,) = _jobs(home, env)
+    assert (job["state"], job["parts_done"], job["parts_planned"]) == ("done", 6, 6)
+
+
+def test_a_401_pauses_the_queue_as_a_bad_key_and_burns_no_job(
+    home: Path, env: dict[str, str], server: FakeProvider, tmp_path: Path
+) -> None:
+    server.default = "401-echo"  # the server even repeats the key in its message
+    docs = []
+    for n in range(2):
+        path = tmp_path / f"note{n}.txt"
+        path.write_text(f"MARK-{n} A short note number {n} about pacing.\n", encoding="utf-8")
+        docs.append(str(path))
+    assert _cli(home, env, "add", *docs).returncode == 0
+    ran = _cli(home, env, "run", "--until-empty")
+    assert ran.returncode == 1
+    assert "queue paused" in ran.stderr and "bad API key" in ran.stderr
+    status = json.loads(_cli(home, env, "status", "--json").stdout)
+    assert status["paused"] and status["pause_kind"] == "bad_key"
+    assert "bad API key" in status["pause_reason"]
+    assert status["counts"]["failed"] == 0 and status["counts"]["queued"] == 2
+    jobs = _jobs(home, env)
+    assert [(j["state"], j["attempts"]) for j in jobs] == [("queued", 0), ("queued", 0)]
+    assert len(server.chat_requests) == 1
+    assert server.chat_requests[0].authorization == f"Bearer {KEY}"
+    # Nothing Paceline wrote holds the key: database, logs, an export.
+    assert _cli(home, env, "export", "--format", "json", "-o", str(home / "out.json")
+                ).returncode == 0
+    files = [p for p in home.rglob("*") if p.is_file()]
+    assert {"paceline.sqlite3", "paceline-cli.log", "out.json"} <= {p.name for p in files}
+    for path in files:
+        assert KEY.encode() not in path.read_bytes(), f"the API key leaked into {path.name}"
