@@ -98,8 +98,9 @@ def _fmt_seconds(seconds: float) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
-def _list_item(job: Any) -> dict[str, Any]:
+def _list_item(job: Any, eta: float | None = None) -> dict[str, Any]:
     return {
+        "eta_seconds": None if eta is None else round(eta, 1),
         "id": job.id,
         "path": job.path,
         "state": str(job.state),
@@ -172,7 +173,9 @@ async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:
         state = JobState(args.state) if args.state else None
         jobs = await engine.store.list_jobs(state)
         if args.json:
-            out.write(json.dumps([_list_item(j) for j in jobs], indent=2) + "\n")
+            etas, _ = await engine.eta()
+            items = [_list_item(j, etas.get(j.id)) for j in jobs]
+            out.write(json.dumps(items, indent=2) + "\n")
         else:
             for job in jobs:
                 out.write(_job_line(job) + "\n")

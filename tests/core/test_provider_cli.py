@@ -172,3 +172,48 @@ def test_a_401_pauses_the_queue_as_a_bad_key_and_burns_no_job(
     assert {"paceline.sqlite3", "paceline-cli.log", "out.json"} <= {p.name for p in files}
     for path in files:
         assert KEY.encode() not in path.read_bytes(), f"the API key leaked into {path.name}"
+
+
+def test_sigkill_mid_job_leaves_it_stale_and_the_others_finish(
+    home: Path, env: dict[str, str], server: FakeProvider, tmp_path: Path
+) -> None:
+    """Issue 2's crash check: one of four jobs is in flight when the worker is killed."""
+    docs = []
+    for n in range(1, 5):
+        path = tmp_path / f"doc{n}.txt"
+        path.write_text(f"MARK-{n} a short document number {n} about paced queues.\n",
+                        encoding="utf-8")
+        docs.append(str(path))
+    assert _cli(home, env, "add", *docs).returncode == 0
+    server.script(["ok", "hold"])
+    worker = _start_worker(home, env)
+    try:
+        chats = server.wait_for_chat(2)
+        assert chats[1].markers == ["MARK-2"]
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        server.release()
+    finished = _cli(home, env, "run", "--until-empty")
+    assert finished.returncode == 0, finished.stderr
+    states = {Path(j["path"]).name: j["state"] for j in _jobs(home, env)}
+    assert states == {"doc1.txt": "done", "doc2.txt": "stale", "doc3.txt": "done",
+                      "doc4.txt": "done"}
+    stale = next(j for j in _jobs(home, env) if j["state"] == "stale")
+    assert "paid call" in stale["stale_reason"]
+    # nothing re-sent automatically: the restart sent only MARK-3 and MARK-4
+    assert [r.markers for r in server.chat_requests] == [
+        ["MARK-1"], ["MARK-2"], ["MARK-3"], ["MARK-4"]]
+
+    assert _cli(home, env, "retrigger", "--all-stale").returncode == 0
+    assert _cli(home, env, "run", "--until-empty").returncode == 0
+    jobs = _jobs(home, env)
+    assert [j["state"] for j in jobs] == ["done"] * 4
+    assert [j["attempts"] for j in jobs] == [1, 1, 1, 1]
+    status = json.loads(_cli(home, env, "status", "--json").stdout)
+    assert status["counts"]["done"] == 4 and status["total"] == 4  # nothing lost or doubled
+    # the stale job's call was sent once more, on request, and nothing else was repeated
+    assert [r.markers for r in server.chat_requests][-1] == ["MARK-2"]
+    assert len(server.chat_requests) == 5
