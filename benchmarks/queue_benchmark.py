@@ -19,14 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.analyzers.base import CallResult, Progress  # noqa: E402
-from core.clock import SystemClock  # noqa: E402
-from core.documents import fingerprint  # noqa: E402
-from core.events import EventBus  # noqa: E402
-from core.jobs import Profile  # noqa: E402
-from core.pacing import FixedPacer  # noqa: E402
-from core.store import NewJob, Store  # noqa: E402
-from core.worker import Worker  # noqa: E402
+from core.analyzers.base import CallResult, Progress
+from core.clock import SystemClock
+from core.documents import fingerprint
+from core.events import EventBus
+from core.jobs import Profile
+from core.pacing import FixedPacer
+from core.store import NewJob, Store
+from core.worker import Worker
 
 
 class InstantAnalyzer:
