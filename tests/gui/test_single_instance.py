@@ -6,13 +6,13 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
-from gui.single_instance import SingleInstance, forward_to_primary  # noqa: E402
-from tests.helpers import ROOT  # noqa: E402
+from gui.single_instance import SingleInstance, forward_to_primary
+from tests.helpers import ROOT
 
 FORWARD = (
     "import sys\n"
