@@ -37,6 +37,10 @@ from core.worker_lock import WorkerLock
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 0.5  # how often another process's writes are looked for (real time)
+RECOVERY_HOLDER = "start-up recovery"
+# Real seconds a starting worker waits for another command's start-up recovery, which holds the
+# worker lock for one short transaction; a real worker is refused at once.
+LOCK_GRACE_S = 2.0
 
 
 def make_analyzer(settings: Settings, home: Path | None = None) -> Analyzer:
@@ -257,7 +261,7 @@ class Engine:
         if self._lock is not None:
             await self.store.recover_on_startup()
             return
-        lock = WorkerLock(self.home / paths.LOCK_NAME, "start-up recovery")
+        lock = WorkerLock(self.home / paths.LOCK_NAME, RECOVERY_HOLDER)
         try:
             lock.acquire()
         except WorkerLocked:
@@ -269,7 +273,7 @@ class Engine:
 
     async def start_worker(self, holder: str) -> Worker:
         """Take the database's worker lock (or raise WorkerLocked) and prepare the worker."""
-        self.acquire_worker_lock(holder)
+        await self._acquire_worker_lock_patiently(holder)
         await self.store.recover_on_startup()
         times = CallTimes(
             self.analyzer().engine, await self.store.recent_calls(self.analyzer().engine)
@@ -284,6 +288,22 @@ class Engine:
             times=times,
         )
         return self.worker
+
+    async def _acquire_worker_lock_patiently(self, holder: str) -> None:
+        # Any other paceline-cli command (status, list, add) holds the lock for a moment while
+        # it checks for orphaned jobs; a worker starting just then must not be refused with
+        # "another worker: start-up recovery". An empty note is a holder that is still writing it.
+        deadline = time.monotonic() + LOCK_GRACE_S
+        while True:
+            try:
+                self.acquire_worker_lock(holder)
+                return
+            except WorkerLocked:
+                info = WorkerLock(self.home / paths.LOCK_NAME, "probe").read_holder()
+                brief = info.get("holder") in (None, RECOVERY_HOLDER)
+                if not brief or time.monotonic() >= deadline:
+                    raise
+                await asyncio.sleep(0.02)
 
     async def run(self, *, until_empty: bool = False, holder: str = "paceline-cli run") -> None:
         worker = self.worker or await self.start_worker(holder)

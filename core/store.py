@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from core.clock import Clock, SystemClock
-from core.errors import SchemaTooNew
+from core.errors import SchemaTooNew, StorageError
 from core.events import (
     EventBus,
     JobAdded,
@@ -161,13 +161,15 @@ class Store:
     ) -> Store:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(str(path), isolation_level=None, timeout=30.0)
+        with storage_errors(path):
+            db = await aiosqlite.connect(str(path), isolation_level=None, timeout=30.0)
         try:
-            await db.execute("PRAGMA busy_timeout = 30000")
-            await db.execute("PRAGMA journal_mode = WAL")
-            await db.execute("PRAGMA synchronous = FULL")
-            await db.execute("PRAGMA foreign_keys = ON")
-            await _migrate(db, path)
+            with storage_errors(path):
+                await db.execute("PRAGMA busy_timeout = 30000")
+                await db.execute("PRAGMA journal_mode = WAL")
+                await db.execute("PRAGMA synchronous = FULL")
+                await db.execute("PRAGMA foreign_keys = ON")
+                await _migrate(db, path)
         except BaseException:
             await db.close()
             raise
@@ -187,7 +189,8 @@ class Store:
 
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         conn = self._db._conn
-        return await self._db._execute(fn, conn)  # type: ignore[no-any-return]
+        with storage_errors(self.path):
+            return await self._db._execute(fn, conn)  # type: ignore[no-any-return]
 
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` inside BEGIN IMMEDIATE ... COMMIT on the connection thread."""
@@ -216,7 +219,8 @@ class Store:
     # ------------------------------------------------------------------ reading
 
     async def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
-        return list(await self._db.execute_fetchall(sql, args))
+        with storage_errors(self.path):
+            return list(await self._db.execute_fetchall(sql, args))
 
     async def get(self, job_id: int) -> Job | None:
         rows = await self._rows(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
@@ -253,6 +257,30 @@ class Store:
             "ORDER BY state = 'running' DESC, priority DESC, position"
         )
         return [_row_to_job(r) for r in rows]
+
+    async def history_page(self, limit: int, before_id: int | None = None) -> list[Job]:
+        """Jobs that are neither queued nor running, newest first, with ids below ``before_id``.
+
+        For a window that shows every active job at once and loads a long history a page at
+        a time: paging by id (not offset) stays right while jobs are added and removed.
+        """
+        sql = f"SELECT {JOB_COLUMNS} FROM jobs WHERE state NOT IN ('queued', 'running')"
+        args: list[Any] = []
+        if before_id is not None:
+            sql += " AND id < ?"
+            args.append(before_id)
+        sql += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+        return [_row_to_job(r) for r in await self._rows(sql, args)]
+
+    async def error_kinds(self, state: JobState) -> dict[str, int]:
+        """How many jobs in ``state`` have each error kind (for "retry failed of kind K")."""
+        rows = await self._rows(
+            "SELECT COALESCE(error_kind, ''), COUNT(*) FROM jobs WHERE state = ? "
+            "GROUP BY COALESCE(error_kind, '') ORDER BY COUNT(*) DESC",
+            (str(state),),
+        )
+        return {str(kind): int(n) for kind, n in rows}
 
     async def count_jobs(self) -> int:
         return int((await self._rows("SELECT COUNT(*) FROM jobs"))[0][0])
@@ -867,6 +895,63 @@ DONE_FIELDS = frozenset(
      "completion_tokens", "duration_s", "error_kind", "error", "units"}
 )  # fmt: skip
 ALL_FIELDS = frozenset(Job.__dataclass_fields__)
+
+
+# SQLite's primary result codes for a database that cannot be opened or written.
+_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CORRUPT = 3, 8, 10, 11
+_SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 13, 14, 26
+
+
+def storage_error(exc: sqlite3.Error, path: Path) -> StorageError | None:
+    """A person's message for a disk-level failure; None for any other SQLite error.
+
+    The transaction that failed was rolled back, so everything committed before is kept; a job
+    whose answer could not be saved stays 'running' and is marked stale at the next start.
+    """
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    detail = str(exc)
+    if code == _SQLITE_FULL:
+        return StorageError(
+            f"Paceline could not save to its database because the disk is full ({path}). Free "
+            "some space, then start again: finished work is kept, and a job whose answer could "
+            "not be saved is marked stale for you to re-trigger."
+        )
+    if code in (_SQLITE_READONLY, _SQLITE_PERM):
+        return StorageError(
+            f"Paceline cannot write to its database {path}: the file or its folder is "
+            "read-only. Make it writable, or set PACELINE_HOME to a folder you can write to. "
+            "Nothing was changed."
+        )
+    if code == _SQLITE_IOERR:
+        return StorageError(
+            f"Paceline could not read or write its database {path}: the disk reported an error "
+            f"({detail}). Check that the disk has free space and works, then start again: "
+            "finished work is kept, and a job whose answer could not be saved is marked stale "
+            "for you to re-trigger."
+        )
+    if code == _SQLITE_CANTOPEN:
+        return StorageError(
+            f"Paceline cannot open its database {path}. Check that the folder exists and that "
+            "you can write to it, or set PACELINE_HOME to another folder."
+        )
+    if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return StorageError(
+            f"The queue database {path} is damaged or is not a Paceline database ({detail}). "
+            "Move it aside to start with an empty queue, or put back a backup."
+        )
+    return None
+
+
+@contextlib.contextmanager
+def storage_errors(path: Path) -> Iterator[None]:
+    """Turn a disk-level SQLite failure into a StorageError; other errors pass unchanged."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        error = storage_error(exc, path)
+        if error is None:
+            raise
+        raise error from exc
 
 
 def _current_seq(conn: sqlite3.Connection) -> int:

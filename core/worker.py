@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from core.analyzers.base import Analyzer, CallResult, Progress
 from core.clock import Clock
 from core.documents import Limits, extract_async
-from core.errors import ErrorClass, JobError
+from core.errors import ErrorClass, JobError, StorageError
 from core.eta import CallTimes
 from core.events import (
     Event,
@@ -75,9 +75,12 @@ class Worker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._handoff: deque[Job] = deque()
+        self._unstarted: dict[asyncio.Task[None], Job] = {}
         self._cancelled_by_user: set[int] = set()
         self._unsubscribe = bus.subscribe(self._on_event)
         self.consecutive_failures = 0
+        # Set when the database cannot be written: run() stops and raises it for a person.
+        self.fatal: StorageError | None = None
 
     # ------------------------------------------------------------------ control
 
@@ -128,6 +131,9 @@ class Worker:
 
     async def run(self, *, until_empty: bool = False) -> None:
         tasks: set[asyncio.Task[None]] = set()
+        # A task cancelled before its first step never runs its own clean-up: its job would
+        # stay 'running' and turn stale at the next start although nothing was sent.
+        unstarted = self._unstarted = {}
         try:
             while not self._stopping:
                 self._wake.clear()
@@ -146,6 +152,7 @@ class Worker:
                     await self._wait_for_wake(tasks)
                     continue
                 task = asyncio.create_task(self._run_chain(job), name=f"job-{job.id}")
+                unstarted[task] = job
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
                 task.add_done_callback(lambda _t: self._wake.set())
@@ -154,6 +161,11 @@ class Worker:
                 task.cancel()
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
+            for job in unstarted.values():
+                await self.store.requeue(
+                    job.id, job.error_kind or "", job.error or "", refund_attempt=True
+                )
+            unstarted.clear()
             # A job claimed in the same commit as the previous job's "done" was never started.
             while self._handoff:
                 job = self._handoff.popleft()
@@ -161,6 +173,8 @@ class Worker:
                     job.id, job.error_kind or "", job.error or "", refund_attempt=True
                 )
             self._unsubscribe()
+            if self.fatal is not None:
+                raise self.fatal
 
     async def _wait_for_wake(self, tasks: set[asyncio.Task[None]]) -> None:
         # Wake on an event; also poll now and then so nothing waits forever on a missed event.
@@ -171,9 +185,17 @@ class Worker:
 
     async def _run_chain(self, job: Job | None) -> None:
         """Run a job, then any job claimed in the same commit as its result, in this task."""
+        self._unstarted.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
         while job is not None:
             self.running[job.id] = RunningJob(job.id, asyncio.current_task(), self.clock.now())
-            await self._run_job(job)
+            try:
+                await self._run_job(job)
+            except StorageError as exc:
+                # Nothing more can be saved: stop instead of paying for calls whose answers
+                # would be lost. The job stays 'running' and is marked stale at the next start.
+                self.fatal = self.fatal or exc
+                self.stop()
+                return
             job = self._handoff.popleft() if self._handoff and not self._stopping else None
 
     async def _run_job(self, job: Job) -> None:
@@ -188,6 +210,10 @@ class Worker:
             )
         except JobError as error:
             await self._after_error(job, error)
+        except StorageError:
+            # Not the job's fault, and requeueing it could re-send a call that was answered
+            # (and charged) but not saved: leave it 'running' for the stale check at start-up.
+            raise
         except Exception as exc:  # a bug must not stop the queue; the job's attempts bound it
             log.exception("job %s crashed", job.id)
             await self._after_error(

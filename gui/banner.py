@@ -282,7 +282,7 @@ class QueueBanner(Banner):
         elif self._full is not None:
             waiting, limit = self._full
             self._set("full", "warning", self.tr(
-                "The queue is full: %n jobs are waiting.", "", waiting),
+                "The queue is full: %n waiting job(s).", "", waiting),
                 fmt.fill(self.tr(
                     "New files are not added until some finish, or until you raise the "
                     "limit (%1) in Settings."), fmt.integer(limit)),
@@ -331,8 +331,13 @@ class QueueBanner(Banner):
         else:
             text = fmt.fill(self.tr("Pausing between calls: next call in %1."), left)
             self._pacing_shown = True
+        detail = wait.reason or ""
+        if kind == "pause":
+            # The core's reason only repeats the headline; say why instead.
+            detail = self.tr("Calls are spaced out to stay within the provider's rate limit. "
+                             "Change the pause in Settings, under Pacing.")
         level = "warning" if kind in TROUBLE_WAITS else "info"
-        self._set("wait", level, text, wait.reason or "",
+        self._set("wait", level, text, detail,
                   [(self.tr("Retry now"), self.retry_now_requested.emit)])
 
     def _set(

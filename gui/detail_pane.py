@@ -161,7 +161,7 @@ class DetailPane(QWidget):
             return None
         if len(self._ids) > 1:
             self.shown_job = None
-            self.title.setText(self.tr("%n jobs selected", "", len(self._ids)))
+            self.title.setText(self.tr("%n job(s) selected", "", len(self._ids)))
             self.meta.setText(self.tr("Export saves the results of all selected jobs."))
             self.notice.hide()
             self.result_view.clear()

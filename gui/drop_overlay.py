@@ -48,7 +48,7 @@ class DropOverlay(QWidget):
         palette = self.palette()
         highlight = palette.color(QPalette.ColorRole.Highlight)
         veil = QColor(palette.color(QPalette.ColorRole.Base))
-        veil.setAlpha(225)
+        veil.setAlpha(238)
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), veil)

@@ -45,6 +45,8 @@ def duration(seconds: float | None) -> str:
     if seconds is None or math.isnan(seconds):
         return ""
     seconds = max(0.0, seconds)
+    if 0 < seconds < 0.05:
+        return fill(translate("Format", "< %1 s"), QLocale().toString(0.1, "f", 1))
     if seconds < 10 and seconds != int(seconds):
         return fill(translate("Format", "%1 s"), QLocale().toString(seconds, "f", 1))
     whole = round(seconds)

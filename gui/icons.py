@@ -7,7 +7,7 @@ disabled colour), so they stay visible on a light and on a dark palette.
 from __future__ import annotations
 
 import functools
-from importlib import resources
+import importlib.util
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QRectF, Qt
@@ -19,14 +19,16 @@ from core.states import JobState
 _SIZES = (16, 20, 24, 32, 48)
 
 
+@functools.cache
 def resource_dir() -> Path:
     """The resources folder: installed as ``gui.resources``, or next to ``gui`` in a checkout."""
     try:
-        found = Path(str(resources.files("gui.resources")))
-        if (found / "icons").is_dir():
-            return found
-    except (ModuleNotFoundError, TypeError):
-        pass
+        spec = importlib.util.find_spec("gui.resources")
+    except (ImportError, ValueError):
+        spec = None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(location) / "icons").is_dir():
+            return Path(location)
     return Path(__file__).resolve().parent.parent / "resources"
 
 
@@ -99,7 +101,7 @@ def state_icon(state: JobState | str) -> QIcon:
 def app_icon() -> QIcon:
     icon = QIcon()
     folder = resource_dir()
-    for size in (16, 24, 32, 48, 64, 128, 256):
+    for size in (16, 24, 32, 48, 64, 128, 256, 512):
         png = folder / "icons" / f"paceline-{size}.png"
         if png.exists():
             icon.addFile(str(png))

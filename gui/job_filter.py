@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import (
     QModelIndex,
@@ -35,13 +35,21 @@ class JobFilter(QSortFilterProxyModel):
     def set_states(self, states: Iterable[JobState] | None) -> None:
         wanted = None if states is None else frozenset(states)
         if wanted != self._states:
-            self._states = wanted
-            self.invalidateRowsFilter()
+            self._change_filter(lambda: setattr(self, "_states", wanted))
 
     def set_search(self, text: str) -> None:
         words = tuple(text.casefold().split())
         if words != self._words:
-            self._words = words
+            self._change_filter(lambda: setattr(self, "_words", words))
+
+    def _change_filter(self, change: Callable[[], None]) -> None:
+        # Qt 6.10 replaced invalidateRowsFilter() with begin/endFilterChange(); 6.7 lacks them.
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+            change()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            change()
             self.invalidateRowsFilter()
 
     def source_jobs(self) -> JobsModel:

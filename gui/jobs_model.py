@@ -49,6 +49,9 @@ from gui.tasks import TaskRunner
 
 translate = QCoreApplication.translate
 
+Index = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()  # the invalid index: "no parent" (never modified, so one is enough)
+
 PAGE_SIZE = 500
 PROGRESS_INTERVAL_MS = 100  # at most ~10 progress repaints a second
 
@@ -95,7 +98,7 @@ STATE_ORDER = {s: n for n, s in enumerate(
      JobState.CANCELLED))}
 
 # Sort keys of the position column: running first, then the queue in claim order, then the
-# history, most recently finished first. Plain floats, so the proxy sorts in C++.
+# history, newest first. Plain floats, so the proxy sorts in C++.
 _QUEUED_BASE = 1e13
 _HISTORY_BASE = 3e13
 
@@ -198,10 +201,10 @@ class JobsModel(QAbstractTableModel):
         self._insert([*active, *history])
         self.loaded.emit()
 
-    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
+    def canFetchMore(self, parent: Index = _ROOT) -> bool:
         return not parent.isValid() and self._loaded_once and not self._history_done
 
-    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
+    def fetchMore(self, parent: Index = _ROOT) -> None:
         if not self.canFetchMore(parent) or self._fetching:
             return
         self._fetching = True
@@ -230,10 +233,10 @@ class JobsModel(QAbstractTableModel):
 
     # ------------------------------------------------------------------ reading
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def rowCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._jobs)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def columnCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(Column)
 
     def job_at(self, row: int) -> Job:
@@ -308,14 +311,12 @@ class JobsModel(QAbstractTableModel):
                 "JobsModel", "Time spent in calls (elapsed time while running)"),
         }
 
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+    def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._jobs):
             return None
         job = self._jobs[index.row()]
@@ -366,6 +367,8 @@ class JobsModel(QAbstractTableModel):
         if column == Column.ATTEMPTS:
             if not job.attempts:
                 return ""
+            if state in (JobState.DONE, JobState.CANCELLED):
+                return fmt.integer(job.attempts)
             return fmt.fill(translate("JobsModel", "%1 of %2"), job.attempts, job.max_attempts)
         if column == Column.TOKENS:
             return fmt.integer(job.tokens) if job.tokens else ""
@@ -409,7 +412,9 @@ class JobsModel(QAbstractTableModel):
             if job.state == JobState.QUEUED:
                 priority = max(-999, min(999, job.priority))
                 return _QUEUED_BASE + (1000 - priority) * 1e9 + job.position
-            return _HISTORY_BASE - (job.finished_at or job.updated_at or 0.0)
+            # Newest first, by id: the order history pages are loaded in, so a fetched
+            # page lands below what is shown instead of reshuffling it.
+            return _HISTORY_BASE - job.id
         if column == Column.DOCUMENT:
             return job.name.casefold()
         if column == Column.PROFILE:

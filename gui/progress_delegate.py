@@ -20,7 +20,7 @@ from core.jobs import Job
 from core.states import JobState
 from gui import formatting as fmt
 from gui.jobs_model import Role
-from gui.palette import accent
+from gui.palette import ACCENTS
 
 BAR_MAX = 1000
 BAR_HEIGHT = 16
@@ -42,8 +42,10 @@ class ProgressDelegate(QStyledItemDelegate):
         style = widget.style() if widget is not None else QApplication.style()
         # Background and selection first, exactly as any other cell.
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, view_option, painter, widget)
-        if not isinstance(job, Job) or (job.state == JobState.QUEUED and job.progress <= 0):
+        if not isinstance(job, Job):
             return
+        if job.progress <= 0 and job.state != JobState.RUNNING:
+            return  # nothing done yet: an empty bar would only add noise
         bar = QStyleOptionProgressBar()
         bar.rect = self._bar_rect(option.rect)
         bar.minimum = 0
@@ -58,7 +60,8 @@ class ProgressDelegate(QStyledItemDelegate):
         else:
             bar.state |= QStyle.StateFlag.State_Enabled
         if job.state == JobState.DONE:
-            palette.setColor(QPalette.ColorRole.Highlight, accent(palette, "success"))
+            # The plain accent, not the lifted one: the bar carries white text.
+            palette.setColor(QPalette.ColorRole.Highlight, ACCENTS["success"])
         bar.palette = palette
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)
 

@@ -1,4 +1,5 @@
-"""Work around PySide6 6.12.0 dropping references to ``None`` and ``True`` on CPython < 3.12.
+"""Work around PySide6 6.12.0 dropping references to ``None`` and ``True`` on CPython < 3.12,
+and register asyncio's async-generator hooks that qasync's loop leaves out.
 
 PySide6 6.12.0 returns ``None`` from every void method (``widget.update()``,
 ``painter.drawRect()``, ``app.processEvents()`` ...) and ``True`` from every
@@ -14,9 +15,12 @@ the leak, so a fixed PySide6 (or CPython 3.12+) is left alone.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ctypes
 import logging
 import sys
+from collections.abc import Iterator
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QObject, Signal
@@ -75,3 +79,22 @@ def install() -> bool:
         pyside_version, *sys.version_info[:2],
     )
     return True
+
+
+@contextlib.contextmanager
+def async_generator_hooks(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """Register the loop's async-generator hooks while the application runs.
+
+    ``asyncio.run`` does this, qasync's loop does not: without the hooks an async generator
+    left unfinished (an HTTP stream interrupted at shutdown) is finalised by the garbage
+    collector outside the loop, and ``loop.shutdown_asyncgens()`` cannot close it cleanly.
+    """
+    old = sys.get_asyncgen_hooks()
+    sys.set_asyncgen_hooks(
+        firstiter=loop._asyncgen_firstiter_hook,  # type: ignore[attr-defined]
+        finalizer=loop._asyncgen_finalizer_hook,  # type: ignore[attr-defined]
+    )
+    try:
+        yield
+    finally:
+        sys.set_asyncgen_hooks(*old)

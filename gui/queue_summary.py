@@ -8,6 +8,7 @@ for jobs the window has not loaded and for writes made by another process.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -29,6 +30,7 @@ class QueueSummary:
     measured_at: float = 0.0  # engine.clock.now() when per_job was computed
     tokens: int = 0
     cost: float = 0.0
+    paused: bool = False
     wait_left: float = 0.0  # the worker's wait, as stored (for a window that only monitors)
     wait_kind: str | None = None
     wait_reason: str | None = None
@@ -50,6 +52,7 @@ class SummaryRefresher(QObject):
         self.engine = engine
         self.runner = runner
         self.latest = QueueSummary()
+        self._last_read = 0.0  # time.monotonic() of the last read
         self._busy = False
         self._dirty = False
         self._timer = QTimer(self)
@@ -58,10 +61,15 @@ class SummaryRefresher(QObject):
         self._timer.timeout.connect(self._start)
 
     def mark_dirty(self) -> None:
-        """Something changed: refresh soon (coalescing bursts of events into one read)."""
+        """Something changed: refresh soon (coalescing bursts of events into one read).
+
+        The first change after a quiet spell is shown on the next turn of the loop; further
+        changes wait until ``MIN_INTERVAL_MS`` after the last read.
+        """
         self._dirty = True
         if not self._busy and not self._timer.isActive():
-            self._timer.start()
+            since_ms = (time.monotonic() - self._last_read) * 1000
+            self._timer.start(max(0, round(MIN_INTERVAL_MS - since_ms)))
 
     def _start(self) -> None:
         if self._busy:
@@ -81,6 +89,7 @@ class SummaryRefresher(QObject):
             summary = await self._read()
         finally:
             self._busy = False
+            self._last_read = time.monotonic()
         self.latest = summary
         self.updated.emit(summary)
         if self._dirty:
@@ -104,6 +113,7 @@ class SummaryRefresher(QObject):
         if engine.worker is None:
             left, kind, reason = await engine.stored_wait()
         return QueueSummary(
+            paused=engine.store.meta.paused,
             counts=counts,
             eta_total=eta_total,
             per_job=per_job,

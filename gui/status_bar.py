@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+from core import providers
 from core.settings import Settings
 from gui import formatting as fmt
 from gui.queue_summary import QueueSummary
@@ -26,6 +27,8 @@ class StatusSummaryBar(QStatusBar):
         counts = summary.counts
         if summary.active == 0:
             self.eta_label.setText(self.tr("Queue empty"))
+        elif summary.paused:
+            self.eta_label.setText(self.tr("Paused: %n job(s) waiting", "", summary.active))
         elif summary.eta_total is None:
             self.eta_label.setText(self.tr("ETA unknown"))
         else:
@@ -47,6 +50,10 @@ class StatusSummaryBar(QStatusBar):
     def engine_text(self, settings: Settings) -> str:
         if settings.provider == "offline":
             return self.tr("Offline analyzer")
+        try:
+            service = providers.get(settings.preset).label
+        except providers.UnknownPreset:
+            service = settings.preset
         model = settings.model or self.tr("default model")
-        return fmt.fill(self.tr("%1 via %2, %3 pacing"), model, settings.preset,
+        return fmt.fill(self.tr("%1 via %2, %3 pacing"), model, service,
                         self.tr("adaptive") if settings.pacing == "adaptive" else self.tr("fixed"))
