@@ -321,6 +321,12 @@ class AdaptivePacer(Pacer):
             # the reservation was an estimate: charge what the provider reported instead
             self.tokens.correct(now, tokens_used - cost_tokens)
 
+    def release_unused(self) -> None:
+        super().release_unused()
+        # The slot's call never ran (or was abandoned): it must not count as a latency sample.
+        if self._open_calls:
+            self._open_calls.pop()
+
     def on_failure(self, error: JobError | None, *, retryable: bool = True) -> float:
         self.in_flight = max(0, self.in_flight - 1)
         now = self.clock.now()

@@ -18,7 +18,7 @@ from typing import Any
 
 from core import __version__, paths
 from core.engine import Engine
-from core.errors import SchemaTooNew, WorkerLocked
+from core.errors import SchemaTooNew, StorageError, WorkerLocked
 from core.export import export
 from core.logs import setup_logging
 from core.settings import SettingsError
@@ -117,8 +117,15 @@ def _list_item(job: Any, eta: float | None = None) -> dict[str, Any]:
 
 
 async def _run_command(args: argparse.Namespace) -> int:
-    home = paths.home()
-    setup_logging(home, "paceline-cli")
+    try:
+        home = paths.home()
+        setup_logging(home, "paceline-cli")
+    except OSError as exc:
+        raise CliError(
+            f"Paceline cannot write to its folder ({exc.filename or exc}: "
+            f"{exc.strerror or 'not writable'}). Make the folder writable, or set PACELINE_HOME "
+            "to a folder you can write to."
+        ) from exc
     engine = await Engine.open(home)
     try:
         return await _dispatch(engine, args)
@@ -283,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         sys.stderr.write(f"paceline-cli: {exc}\n")
         return exc.code
-    except (SchemaTooNew, SettingsError) as exc:
+    except (SchemaTooNew, SettingsError, StorageError) as exc:
         sys.stderr.write(f"paceline-cli: {exc}\n")
         return 1
     except KeyboardInterrupt:

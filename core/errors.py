@@ -50,6 +50,14 @@ class ProviderError(JobError):
     """A remote provider refused or failed a call."""
 
 
+class StorageError(Exception):
+    """The queue database cannot be opened or written (disk full, read-only, disk error).
+
+    Not a JobError: no job is at fault, and retrying jobs cannot help, so the worker stops and
+    the message (written for a person) is shown instead of a traceback.
+    """
+
+
 class QueueFull(Exception):
     pass
 
