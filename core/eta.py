@@ -24,11 +24,15 @@ class CallTimes:
     def __init__(self, engine: str, samples: Iterable[tuple[int, float]] = (), keep: int = 200):
         self.engine = engine
         self._samples: deque[tuple[int, float]] = deque(maxlen=keep)
+        # The fitted (intercept, slope, mean units, mean seconds, fitted?) until the next
+        # sample: a queue's ETA asks for one estimate per job, 10,000 of them at a time.
+        self._fit: tuple[float, float, float, float, bool] | None = None
         for units, seconds in reversed(list(samples)):  # stored newest first
             self._samples.append((units, seconds))
 
     def add(self, units: int, seconds: float) -> None:
         self._samples.append((units, max(0.0, seconds)))
+        self._fit = None
 
     @property
     def count(self) -> int:
@@ -37,19 +41,27 @@ class CallTimes:
     def estimate(self, units: int) -> float:
         if not self._samples:
             return PRIOR_SECONDS.get(self.engine, PRIOR_REMOTE_SECONDS)
+        if self._fit is None:
+            self._fit = self._fitted()
+        intercept, slope, mean_u, mean_s, fitted = self._fit
+        if not fitted:
+            # Not enough spread to fit a slope: scale the mean by size when we can.
+            if mean_u > 0:
+                return max(0.0, mean_s * (units / mean_u)) if units else mean_s
+            return mean_s
+        return intercept + slope * units
+
+    def _fitted(self) -> tuple[float, float, float, float, bool]:
         n = len(self._samples)
         mean_u = sum(u for u, _ in self._samples) / n
         mean_s = sum(s for _, s in self._samples) / n
         var = sum((u - mean_u) ** 2 for u, _ in self._samples)
         if n < 3 or var <= 0:
-            # Not enough spread to fit a slope: scale the mean by size when we can.
-            if mean_u > 0:
-                return max(0.0, mean_s * (units / mean_u)) if units else mean_s
-            return mean_s
+            return 0.0, 0.0, mean_u, mean_s, False
         cov = sum((u - mean_u) * (s - mean_s) for u, s in self._samples)
         slope = max(0.0, cov / var)
         intercept = max(0.0, mean_s - slope * mean_u)
-        return intercept + slope * units
+        return intercept, slope, mean_u, mean_s, True
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject
 
 from core.store import AddReport
+from gui import core_texts
 from gui import formatting as fmt
 
 
@@ -16,11 +18,17 @@ class AddSummary:
     level: str  # "success" | "warning" | "error"
     text: str
     detail: str
-    full: str  # one line per file, for the Details dialog
+    report: AddReport | None = None
 
     @property
     def has_problems(self) -> bool:
         return self.level != "success"
+
+    @functools.cached_property
+    def full(self) -> str:
+        """One line per file, for the Details dialog: written only when asked for (a drop of
+        10,000 files would otherwise format 10,000 lines nobody reads)."""
+        return "" if self.report is None else AddReportWriter().full_listing(self.report)
 
 
 class AddReportWriter(QObject):
@@ -35,7 +43,7 @@ class AddReportWriter(QObject):
             "too_large": self.tr("the file is too large"),
             "unreadable": self.tr("the file cannot be read"),
         }
-        return labels.get(kind, kind)
+        return labels.get(kind) or core_texts.error_kind_label(kind)
 
     def summarize(self, report: AddReport) -> AddSummary:
         added = len(report.accepted)
@@ -48,7 +56,6 @@ class AddReportWriter(QObject):
                 self.tr("No supported documents found."),
                 self.tr("Paceline reads text, Markdown, CSV, JSON, HTML, PDF and Word "
                         "documents."),
-                "",
             )
         if added == given:
             text = self.tr("Added %n document(s) to the queue.", "", added)
@@ -72,15 +79,17 @@ class AddReportWriter(QObject):
         if any(k == "queue_full" for _, k, _ in report.rejected):
             detail += self.tr(
                 ". Wait for jobs to finish, or raise the queue limit in Settings.")
-        return AddSummary(level, text, detail, self.full_listing(report))
+        return AddSummary(level, text, detail, report)
 
     def full_listing(self, report: AddReport) -> str:
-        lines = [fmt.fill(self.tr("Added (job #%1): %2"), job.id, job.path)
-                 for job in report.accepted]
-        lines += [fmt.fill(self.tr("Already queued or done (job #%1): %2"), existing, path)
-                  for path, existing in report.duplicates]
-        lines += [fmt.fill(self.tr("Not added: %1 — %2"), path, message)
-                  for path, _kind, message in report.rejected]
+        added = self.tr("Added (job #%1): %2")
+        duplicate = self.tr("Already queued or done (job #%1): %2")
+        refused = self.tr("Not added: %1 — %2")
+        # The reason by its kind, in the window's language (core's message is English).
+        lines = [fmt.fill(added, job.id, job.path) for job in report.accepted]
+        lines += [fmt.fill(duplicate, existing, path) for path, existing in report.duplicates]
+        lines += [fmt.fill(refused, path, self.kind_label(kind))
+                  for path, kind, _message in report.rejected]
         return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sqlite3
@@ -57,8 +58,10 @@ class PacelineApp:
         clock: Clock | None = None,
         settings: Settings | None = None,
         holder: str = HOLDER,
+        freeze_gc: bool = False,
     ) -> None:
         self.home = home
+        self.freeze_gc = freeze_gc
         self.initial_paths = list(initial_paths)
         self.clock = clock
         self.settings = settings
@@ -84,6 +87,11 @@ class PacelineApp:
         await window.load()
         window.restore_state()
         window.show()
+        if self.freeze_gc:
+            # Everything built so far lives as long as the application. Frozen, the garbage
+            # collector stops re-scanning it: its full collections, set off by a drop of
+            # 10,000 jobs, shrink from about 40 ms (a visible stall) to a few.
+            gc.freeze()
         await self.worker.start()
         if self.initial_paths:
             window.add_paths(self.initial_paths)
@@ -185,6 +193,12 @@ def _install_signal_handlers(app: PacelineApp) -> QTimer:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # --- packaging (issue 7): --version and --self-test answer before any window is built.
+    from gui.self_test import early_exit
+
+    if (early := early_exit(sys.argv if argv is None else argv)) is not None:
+        return early
+    # --- end of packaging flags
     qt_workarounds.install()  # before any Qt call (see gui/qt_workarounds.py)
     args = list(sys.argv if argv is None else argv)
     QCoreApplication.setOrganizationName("Paceline")

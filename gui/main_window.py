@@ -63,6 +63,7 @@ from gui.worker_control import WorkerControl
 log = logging.getLogger(__name__)
 
 TICK_MS = 1000
+REPAINT_MS = 250
 STATE_FILE = "window.ini"
 COLUMN_WIDTHS = {
     Column.POSITION: 44, Column.DOCUMENT: 250, Column.PROFILE: 96, Column.STATE: 150,
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self.closing = False
         self.last_summary = QueueSummary()
         self.last_add_summary = None
+        self._etas_shown: tuple[dict[int, float], float] | None = None
         self.settings_dialog: SettingsDialog | None = None
         self._last_dir = str(Path.home())
 
@@ -104,7 +106,8 @@ class MainWindow(QMainWindow):
         self.model = JobsModel(self.clock, engine.store, runner, self)
         self.proxy = JobFilter(self)
         self.proxy.setSourceModel(self.model)
-        self.summary = SummaryRefresher(engine, runner, self)
+        self.summary = SummaryRefresher(engine, runner, self,
+                                        active_jobs=self.model.active_in_order)
         self.summary.updated.connect(self._summary_updated)
 
         self._build_table()
@@ -169,7 +172,14 @@ class MainWindow(QMainWindow):
         view.selectionModel().selectionChanged.connect(lambda *_: self._selection_timer.start())
         view.activated.connect(lambda _index: self.show_result())
         self.table = view
-        self.model.derived_changed.connect(self._repaint_table)
+        # Ranks and ETAs shift with every job the worker claims; repainting the whole table
+        # for each (dozens a second with the offline analyzer) would keep the loop busy, so
+        # those repaints are gathered, a few a second. Changed rows repaint at once anyway.
+        self._repaint_timer = QTimer(self)
+        self._repaint_timer.setSingleShot(True)
+        self._repaint_timer.setInterval(REPAINT_MS)
+        self._repaint_timer.timeout.connect(self._repaint_table)
+        self.model.derived_changed.connect(self._repaint_soon)
         self.model.dataChanged.connect(lambda *_: self._actions_timer.start())
 
     def _build_window_actions(self) -> None:
@@ -352,7 +362,8 @@ class MainWindow(QMainWindow):
         if isinstance(event, JobProgress):
             return
         self.summary.mark_dirty()
-        self._actions_timer.start()
+        if not self._actions_timer.isActive():  # a drop sends 10,000 events in a row
+            self._actions_timer.start()
         if isinstance(event, JobChanged | JobRemoved):
             job_id = event.job.id if isinstance(event, JobChanged) else event.job_id
             if job_id in self.detail.job_ids:
@@ -364,7 +375,10 @@ class MainWindow(QMainWindow):
         self.tabs.set_counts(summary.counts)
         self.status.show_summary(summary, self.engine.settings)
         # A paused queue has no ETA: its jobs wait for the person, not for the provider.
-        self.model.set_etas({} if summary.paused else summary.per_job, summary.measured_at)
+        etas = ({} if summary.paused else summary.per_job, summary.measured_at)
+        if etas != self._etas_shown:  # unchanged for a while with a long queue (throttled)
+            self._etas_shown = etas
+            self.model.set_etas(*etas)
         self.queue_banner.set_queue_full(summary.counts.get("queued", 0),
                                          self.engine.settings.max_queue)
         if self.engine.worker is None and self.worker_control is not None \
@@ -389,6 +403,10 @@ class MainWindow(QMainWindow):
         if self.last_summary.active or (control is not None and control.locked_message):
             self.summary.mark_dirty()  # the ETA drifts while jobs run
         self._repaint_table()
+
+    def _repaint_soon(self) -> None:
+        if not self._repaint_timer.isActive():
+            self._repaint_timer.start()
 
     def _repaint_table(self) -> None:
         # Time-derived cells (ETA, elapsed, rank, age) are computed when painted.
@@ -468,10 +486,10 @@ class MainWindow(QMainWindow):
         summary = summarize(outcome.report)
         self.last_add_summary = summary
         buttons = []
-        if summary.has_problems and summary.full:
+        if summary.has_problems:
             buttons.append((self.tr("Details…"), lambda: self.show_add_details(summary.full)))
         self.add_banner.set_message(summary.level, summary.text, summary.detail, buttons,
-                                    closable=True, buttons_key=(summary.level, summary.full))
+                                    closable=True, buttons_key=(summary.level, id(summary)))
         self.statusBar().showMessage(summary.text, 5000)
         if summary.has_problems:
             self._add_banner_timer.stop()

@@ -18,10 +18,12 @@ from core import adaptive
 from core.adaptive import AdaptivePacer, Gcra, RateProbe
 from core.analyzers.base import CallResult
 from core.clock import FakeClock
+from core.engine import make_pacer
 from core.errors import ErrorClass, JobError
 from core.events import EventBus
 from core.pacing import Backoff, FixedPacer, Pacer, Wait
 from core.ratelimit_headers import parse_duration, parse_rate_limits
+from core.settings import Settings
 from core.states import JobState
 from core.store import Store
 from core.worker import Worker
@@ -528,6 +530,31 @@ def test_max_in_flight_grows_with_rate_times_latency_up_to_the_cap() -> None:
             assert pacer.max_in_flight == expected, (latency, cap)
 
     run(go())
+
+
+def test_a_slot_given_back_unused_is_no_latency_sample() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter())
+        await pacer.acquire()
+        clock.advance(30.0)
+        pacer.release_unused()  # the queue was paused before the call was sent
+        assert pacer.in_flight == 0
+        await pacer.acquire()
+        clock.advance(1.0)
+        pacer.on_success(headers(120))
+        assert pacer.latency == pytest.approx(1.0)
+
+    run(go())
+
+
+def test_the_engine_builds_the_pacer_the_settings_ask_for() -> None:
+    clock = FakeClock()
+    adaptive_pacer = make_pacer(Settings(pacing="adaptive", max_in_flight=6), clock)
+    assert isinstance(adaptive_pacer, AdaptivePacer) and adaptive_pacer.cap == 6
+    fixed = make_pacer(Settings(), clock)
+    assert isinstance(fixed, FixedPacer) and fixed.pause_s == 10.0
+    assert (fixed.backoff.base, fixed.backoff.cap) == (15.0, 300.0)
 
 
 def test_waiting_calls_start_in_the_order_they_asked() -> None:
