@@ -447,7 +447,7 @@ class Engine:
             "times": times,
             "pause_s": self.settings.pause_s if self.settings.pacing == "fixed" else 0.0,
             "paced": analyzer.paced,
-            "context_chars": self.settings.context_chars,
+            "context_chars": self.settings.context_for(analyzer.model),
             "wait_left": wait_left,
             "running_elapsed": elapsed,
         }

@@ -35,7 +35,10 @@ class Settings:
     max_in_flight: int = 4
     max_queue: int = DEFAULT_MAX_QUEUE
     max_attempts: int = 5
-    context_chars: int = 24_000
+    context_chars: int = 24_000  # part size for models not listed below
+    # Part size per model: models differ in context length (qwen-long takes far more than
+    # qwen-turbo), so each model keeps its own.
+    context_chars_by_model: dict[str, int] = field(default_factory=dict)
     max_output_tokens: int = 1024
     request_timeout_s: float = 600.0
     max_file_mb: float = 50.0
@@ -46,6 +49,10 @@ class Settings:
     close_to_tray: bool = True
     notifications: bool = True
     language: str = ""  # "" follows the system
+
+    def context_for(self, model: str | None = None) -> int:
+        """The part size for ``model`` (default: the configured model)."""
+        return self.context_chars_by_model.get(model or self.model, self.context_chars)
 
     @property
     def engine_key(self) -> str:

@@ -350,11 +350,12 @@ def make_openai_analyzer(
     if not base_url.startswith(("http://", "https://")):
         raise SettingsError(f"The API base {base_url!r} must start with http:// or https://.")
     key = api_key if api_key is not None else secrets.get_api_key(home or paths.home())
+    model = settings.model or preset.default_model
     return OpenAICompatAnalyzer(
         base_url,
         key,
-        settings.model or preset.default_model,
-        context_chars=settings.context_chars,
+        model,
+        context_chars=settings.context_for(model),
         max_output_tokens=settings.max_output_tokens,
         timeout_s=settings.request_timeout_s,
         max_connections=max(1, settings.max_in_flight),

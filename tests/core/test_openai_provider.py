@@ -265,3 +265,17 @@ def test_presets_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
         make_openai_analyzer(Settings(provider="openai", preset="nope"))
     with pytest.raises(SettingsError, match="http"):
         make_openai_analyzer(Settings(provider="openai", api_base="ftp://x"))
+
+
+def test_the_part_size_is_a_setting_per_model() -> None:
+    from core.analyzers.openai_compat import make_openai_analyzer
+    from core.settings import Settings
+
+    settings = Settings(provider="openai", preset="custom", api_base="http://127.0.0.1:9/v1",
+                        model="qwen-long", context_chars=2000,
+                        context_chars_by_model={"qwen-long": 50_000})
+    analyzer = make_openai_analyzer(settings, api_key="k")
+    assert analyzer.context_chars == 50_000
+    other = make_openai_analyzer(Settings(**{**settings.__dict__, "model": "qwen-turbo"}),
+                                 api_key="k")
+    assert other.context_chars == 2000
