@@ -231,6 +231,10 @@ class AdaptivePacer(Pacer):
         rate = self.target_rate(self.clock.now())
         return max(1, min(self.cap, math.ceil(rate * self.latency - 1e-6) + 1))
 
+    def eta_pacing(self) -> tuple[float, int]:
+        rate = self.target_rate(self.clock.now())
+        return (1.0 / rate if rate > 0 else 0.0), self.max_in_flight
+
     # ------------------------------------------------------------------ waiting
 
     async def acquire(self, cost_tokens: int = 0) -> None:

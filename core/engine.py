@@ -443,9 +443,11 @@ class Engine:
         if self.worker is not None:
             now = self.clock.now()
             elapsed = {i: now - r.started for i, r in self.worker.running.items()}
+        pause_s, parallel = self.pacer.eta_pacing()
         return {
             "times": times,
-            "pause_s": self.settings.pause_s if self.settings.pacing == "fixed" else 0.0,
+            "pause_s": pause_s,
+            "parallel": parallel,
             "paced": analyzer.paced,
             "context_chars": self.settings.context_for(analyzer.model),
             "wait_left": wait_left,

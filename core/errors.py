@@ -34,6 +34,8 @@ class JobError(Exception):
             self.error_class = error_class
         # Seconds the server asked us to wait (Retry-After / retry-after-ms), if it said.
         self.retry_after = retry_after
+        # The answer's headers, when the failure was an HTTP answer.
+        self.headers: dict[str, str] = {}
 
     def __str__(self) -> str:
         return self.message

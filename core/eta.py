@@ -94,11 +94,13 @@ def queue_eta(
     context_chars: int,
     wait_left: float = 0.0,
     running_elapsed: dict[int, float] | None = None,
+    parallel: int = 1,
 ) -> tuple[dict[int, float], float]:
     """Per-job seconds until each job is done, in queue order, and the queue's total.
 
     ``jobs`` are the running and queued jobs in the order they will run. A paced provider
-    starts calls at least ``pause_s`` apart, so each call costs ``max(pause, duration)``.
+    starts calls at least ``pause_s`` apart, so each call costs ``max(pause, duration)``;
+    with ``parallel`` calls in flight (adaptive pacing) a call's duration is shared among them.
     """
     running_elapsed = running_elapsed or {}
     t = wait_left
@@ -108,7 +110,7 @@ def queue_eta(
             continue
         plan = plan_for(job, context_chars)
         per_call = times.estimate(plan.units_per_call)
-        step = max(pause_s, per_call) if paced else per_call
+        step = max(pause_s, per_call / max(1, parallel)) if paced else per_call
         job_time = plan.calls_left * step
         if job.state == JobState.RUNNING:
             job_time = max(0.0, job_time - running_elapsed.get(job.id, 0.0))

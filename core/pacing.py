@@ -126,6 +126,10 @@ class Pacer:
     def max_in_flight(self) -> int:
         return 1
 
+    def eta_pacing(self) -> tuple[float, int]:
+        """(least seconds between call starts, calls in flight) for the ETA."""
+        return 0.0, self.max_in_flight
+
     # -- for the worker
     async def acquire(self, cost_tokens: int = 0) -> None:
         """Wait until a call may start, then count it as started."""
@@ -230,6 +234,9 @@ class FixedPacer(Pacer):
 
     def _started(self, now: float, cost_tokens: int) -> None:
         self._last_start = now
+
+    def eta_pacing(self) -> tuple[float, int]:
+        return self.pause_s, 1
 
     def _forgive_pause(self) -> None:
         self._last_start = None

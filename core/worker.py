@@ -350,6 +350,8 @@ class Worker:
             self.pacer.on_success(
                 result.headers, result.prompt_tokens + result.completion_tokens, cost
             )
+            # Adaptive pacing may now allow more calls in flight: let the loop claim at once.
+            self._wake.set()
         self.times.add(len(text), seconds)
         return result, seconds
 

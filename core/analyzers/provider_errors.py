@@ -170,7 +170,10 @@ def classify_http(
 
     def error(kind: str, message: str, cls: ErrorClass) -> ProviderError:
         wait = retry_after if cls == ErrorClass.RETRYABLE else None
-        return ProviderError(kind, message, error_class=cls, retry_after=wait)
+        found = ProviderError(kind, message, error_class=cls, retry_after=wait)
+        # A 429's x-ratelimit-* headers tell the adaptive pacer the real limit.
+        found.headers = dict(headers or {})
+        return found
 
     # Stop-the-queue first: an unpaid bill also comes back as 400 or 429 on DashScope.
     if any(p in text for p in QUOTA_PHRASES) or (

@@ -88,3 +88,20 @@ def test_running_job_counts_its_elapsed_time() -> None:
         running_elapsed={1: 15.0},
     )
     assert etas[1] == 5.0
+
+
+def test_calls_in_flight_share_the_duration() -> None:
+    times = CallTimes("openai:m", [(1000, 4.0)] * 3)
+    etas, total = queue_eta([_job(1), _job(2)], times, pause_s=0.5, paced=True,
+                            context_chars=24_000, parallel=4)
+    assert etas[1] == 1.0 and total == 2.0  # 4 s calls, 4 at a time: one finishes per second
+
+
+def test_the_engine_takes_pacing_from_its_pacer() -> None:
+    from core.adaptive import AdaptivePacer
+    from core.clock import FakeClock
+    from core.pacing import FixedPacer
+
+    assert FixedPacer(FakeClock(), 10).eta_pacing() == (10, 1)
+    pause, parallel = AdaptivePacer(FakeClock()).eta_pacing()
+    assert pause > 0 and parallel >= 1

@@ -279,3 +279,12 @@ def test_the_part_size_is_a_setting_per_model() -> None:
     other = make_openai_analyzer(Settings(**{**settings.__dict__, "model": "qwen-turbo"}),
                                  api_key="k")
     assert other.context_chars == 2000
+
+
+def test_a_429_carries_its_rate_limit_headers_for_the_pacer() -> None:
+    from core.analyzers.provider_errors import classify_http
+
+    error = classify_http(429, {"error": {"message": "slow down", "code": "rate_limit"}},
+                          {"x-ratelimit-limit-requests": "60", "retry-after": "2"})
+    assert error.headers["x-ratelimit-limit-requests"] == "60"
+    assert error.retry_after == 2
