@@ -131,8 +131,18 @@ class Pacer:
         return 0.0, self.max_in_flight
 
     # -- for the worker
+    def ready_now(self, cost_tokens: int = 0) -> bool:
+        now = self.clock.now()
+        return self._next_start(now, cost_tokens)[0] <= now + TIME_EPSILON
+
     async def acquire(self, cost_tokens: int = 0) -> None:
         """Wait until a call may start, then count it as started."""
+        await self.wait_ready(cost_tokens)
+        self.in_flight += 1
+        self._started(self.clock.now(), cost_tokens)
+
+    async def wait_ready(self, cost_tokens: int = 0) -> None:
+        """Wait until a call may start, showing why we wait, without taking the call."""
         self._waiting += 1
         try:
             while True:
@@ -158,8 +168,6 @@ class Pacer:
         finally:
             self._waiting -= 1
         self._set_wait(NO_WAIT)
-        self.in_flight += 1
-        self._started(self.clock.now(), cost_tokens)
 
     def _next_start(self, now: float, cost_tokens: int) -> tuple[float, str | None, str | None]:
         if self._backoff_until > now:

@@ -321,6 +321,9 @@ class Store:
         )
         return [(r[0], r[1]) for r in rows]
 
+    async def has_queued(self) -> bool:
+        return bool(await self._rows("SELECT 1 FROM jobs WHERE state = 'queued' LIMIT 1"))
+
     async def queued_count(self) -> int:
         return int((await self._rows("SELECT COUNT(*) FROM jobs WHERE state = 'queued'"))[0][0])
 

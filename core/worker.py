@@ -79,6 +79,7 @@ class Worker:
         self._cancelled_by_user: set[int] = set()
         self._unsubscribe = bus.subscribe(self._on_event)
         self.consecutive_failures = 0
+        self._ready_wait: asyncio.Future[None] | None = None
         # Set when the database cannot be written: run() stops and raises it for a person.
         self.fatal: StorageError | None = None
 
@@ -145,6 +146,8 @@ class Worker:
                 if len(tasks) >= self._slots():
                     await self._wait_for_wake(tasks)
                     continue
+                if not self._handoff and not await self._pacer_ready():
+                    continue  # woken first (a pause, a new job, a stop): look again
                 job = self._handoff.popleft() if self._handoff else await self.store.claim_next()
                 if job is None:
                     if until_empty and not tasks:
@@ -157,6 +160,8 @@ class Worker:
                 task.add_done_callback(tasks.discard)
                 task.add_done_callback(lambda _t: self._wake.set())
         finally:
+            if self._ready_wait is not None and not self._ready_wait.done():
+                self._ready_wait.cancel()
             for task in list(tasks):
                 task.cancel()
             if tasks:
@@ -175,6 +180,28 @@ class Worker:
             self._unsubscribe()
             if self.fatal is not None:
                 raise self.fatal
+
+    async def _pacer_ready(self) -> bool:
+        """Wait for the pacer before claiming, so a job waiting out a pause or a backoff stays
+        queued (it is not running: nothing is being sent for it). False if woken first."""
+        if not self.analyzer.paced or self.pacer.ready_now():
+            return True
+        if not await self.store.has_queued():
+            return True  # nothing to wait for: the claim finds the queue empty
+        # The pacer wait survives wake-ups (a new job, a requeue), so its countdown does not
+        # flicker; only a stop or a pause ends it.
+        if self._ready_wait is None or self._ready_wait.done():
+            self._ready_wait = asyncio.ensure_future(self.pacer.wait_ready())
+        ready = self._ready_wait
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({ready, woken}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not woken.done():
+                woken.cancel()
+            if (self._stopping or self.paused) and not ready.done():
+                ready.cancel()
+        return ready.done() and not self._stopping and not self.paused
 
     async def _wait_for_wake(self, tasks: set[asyncio.Task[None]]) -> None:
         # Wake on an event; also poll now and then so nothing waits forever on a missed event.
@@ -288,7 +315,14 @@ class Worker:
             final, final_seconds = await self._call(job, running, len(chunks), joined, combine)
             final_units = len(joined)
         assert final is not None
-        chain = self.chain_claims and not self._stopping and not self.paused
+        # Claim the next job in the same commit only when it can start at once; one that must
+        # wait for the pacer stays queued until it can.
+        chain = (
+            self.chain_claims
+            and not self._stopping
+            and not self.paused
+            and (not self.analyzer.paced or self.pacer.ready_now())
+        )
         finished, nxt = await self.store.finish_done(
             job.id,
             final.text,

@@ -77,8 +77,8 @@ class AddReportWriter(QObject):
                                     self.kind_label(kind)))
         detail = "; ".join(reasons)
         if any(k == "queue_full" for _, k, _ in report.rejected):
-            detail += self.tr(
-                ". Wait for jobs to finish, or raise the queue limit in Settings.")
+            detail = fmt.fill(self.tr(
+                "%1. Wait for jobs to finish, or raise the queue limit in Settings."), detail)
         return AddSummary(level, text, detail, report)
 
     def full_listing(self, report: AddReport) -> str:

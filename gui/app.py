@@ -19,11 +19,13 @@ import logging
 import signal
 import sqlite3
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import qasync
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core import paths
@@ -35,8 +37,10 @@ from core.settings import Settings, SettingsError, load_saved
 from gui import formatting as fmt
 from gui import qt_workarounds
 from gui.icons import app_icon
+from gui.main_thread_gc import MainThreadGarbageCollector
 from gui.main_window import MainWindow
-from gui.palette import apply_style
+from gui.palette import apply_style, follow_color_scheme
+from gui.single_instance import INSTANCE_LOCK, SingleInstance, forward_to_primary
 from gui.tasks import TaskRunner
 from gui.translations import install_translators
 from gui.worker_control import WorkerControl
@@ -44,6 +48,8 @@ from gui.worker_control import WorkerControl
 log = logging.getLogger(__name__)
 
 HOLDER = "Paceline window"
+HAND_OVER_ATTEMPTS = 4  # a second launch tries this often to reach the running window
+HAND_OVER_PAUSE_S = 0.5  # ... waiting 0.5 s, 1 s, 1.5 s in between
 translate = QCoreApplication.translate
 
 
@@ -73,6 +79,7 @@ class PacelineApp:
         self.fatal: str | None = None
         self._quit: asyncio.Future[None] | None = None
         self._shut_down = False
+        self._ready = False  # the window takes paths itself from now on
 
     async def start(self) -> MainWindow:
         """Open everything and show the window; raises if the queue cannot be opened."""
@@ -93,9 +100,21 @@ class PacelineApp:
             # 10,000 jobs, shrink from about 40 ms (a visible stall) to a few.
             gc.freeze()
         await self.worker.start()
+        self._ready = True
         if self.initial_paths:
             window.add_paths(self.initial_paths)
         return window
+
+    def receive_paths(self, forwarded: list[str]) -> None:
+        """Paths sent by a second launch (``paceline FILE`` while this window is open)."""
+        if not self._ready or self.window is None:
+            self.initial_paths.extend(forwarded)  # still starting: queued with our own
+            return
+        if self.window.closing:
+            return
+        self.window.bring_to_front()
+        if forwarded:
+            self.window.add_paths(forwarded)
 
     def request_quit(self) -> None:
         if self._quit is not None and not self._quit.done():
@@ -176,6 +195,45 @@ def _language_setting() -> str:
         return ""
 
 
+class HandOverTexts(QObject):
+    """A QObject for its tr(): lupdate finds plural forms only in tr() calls."""
+
+    def forwarded(self, count: int) -> str:
+        if count:
+            return self.tr("Paceline is already open: sent %n item(s) to its window.", "",
+                           count)
+        return self.tr("Paceline is already open: brought its window to the front.")
+
+
+def _hand_over(instance: SingleInstance, home: Path, given: list[str]) -> int | None:
+    """Another window runs on this home: send it our paths and return the exit code, or
+    None if that window turned out to be gone and we are the primary now."""
+    for attempt in range(HAND_OVER_ATTEMPTS):
+        if forward_to_primary(home, given):
+            log.info("forwarded %d path(s) to the running window", len(given))
+            print(HandOverTexts().forwarded(len(given)))
+            return 0
+        # No answer: its lock may have just become stale (it was killed), or it is still
+        # starting and not listening yet.
+        if instance.try_become_primary():
+            log.info("the previous window is gone; this one is the primary now")
+            return None
+        time.sleep(HAND_OVER_PAUSE_S * (attempt + 1))
+    _tell(translate("App", "Paceline is already running but does not answer"), fmt.fill(
+        translate("App", "Another Paceline window holds %1, but it did not take the files "
+                  "within a few seconds. Nothing was added. Wait until that window responds "
+                  "and try again, or close it (end the process if it hangs) and start "
+                  "Paceline again."), str(home / INSTANCE_LOCK)))
+    return 2
+
+
+def _tell(title: str, text: str) -> None:
+    """An error for the person: on stderr, and in a dialog where a screen can show one."""
+    print(f"{title}\n{text}", file=sys.stderr)
+    if QGuiApplication.platformName() not in ("offscreen", "minimal"):
+        QMessageBox.critical(None, title, text)
+
+
 def _install_signal_handlers(app: PacelineApp) -> QTimer:
     def handler(_signum: int, _frame: object) -> None:
         app.request_quit()
@@ -206,8 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     QApplication.setDesktopFileName("paceline")
     qt_app = QApplication.instance() or QApplication(args)
     assert isinstance(qt_app, QApplication)
+    MainThreadGarbageCollector(qt_app)  # owned by qt_app (see gui/main_thread_gc.py)
     apply_style(qt_app)
-    qt_app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_style(qt_app))
+    follow_color_scheme(qt_app)
     qt_app.setWindowIcon(app_icon())
     qt_app.setQuitOnLastWindowClosed(False)  # the application decides when to stop
     translators = install_translators(qt_app, _language_setting())  # owned by qt_app
@@ -222,7 +281,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "writable folder and start it again."), str(exc)))
         return 1
 
-    application = PacelineApp(home, _paths_from(qt_app.arguments()[1:]))
+    given = _paths_from(qt_app.arguments()[1:])
+    instance = SingleInstance(home)
+    if not instance.try_become_primary():
+        handed_over = _hand_over(instance, home, given)
+        if handed_over is not None:
+            return handed_over
+    application = PacelineApp(home, given, freeze_gc=True)
+    instance.paths_received.connect(application.receive_paths)
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
     keep = _install_signal_handlers(application)
@@ -231,6 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = loop.run_until_complete(application.run())
     finally:
         keep.stop()
+        instance.release()
     if application.fatal:
         QMessageBox.critical(None, translate("App", "Paceline"), fmt.fill(translate(
             "App", "Paceline could not open its queue.\n\n%1"), application.fatal))

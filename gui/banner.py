@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from core.clock import Clock
 from core.events import QueueStateChanged
+from gui import core_texts
 from gui import formatting as fmt
 from gui.icons import line_icon
 from gui.palette import accent, blend, tint
@@ -211,6 +212,7 @@ class QueueBanner(Banner):
         self._busy = False
         self._pacing_shown = False  # a routine pause was shown: stay up while calls go on
         self._full: tuple[int, int] | None = None  # (waiting, limit) when the queue is full
+        self._last_error_kind: str | None = None  # of the last failed call, for a backoff
         self.mode: str | None = None
         self._ticker = QTimer(self)
         self._ticker.setInterval(TICK_MS)
@@ -237,6 +239,13 @@ class QueueBanner(Banner):
         """For a window that only monitors: the other worker's wait, read from the store."""
         self._wait = wait
         self.refresh()
+
+    def set_last_error(self, kind: str | None) -> None:
+        """The kind of error the last failed call had (a backoff says what it waits out)."""
+        if kind != self._last_error_kind:
+            self._last_error_kind = kind
+            if self.mode == "wait":
+                self.refresh()
 
     def set_busy(self, busy: bool) -> None:
         """Whether this window's worker has a job running (keeps the pacing strip steady)."""
@@ -269,10 +278,11 @@ class QueueBanner(Banner):
         if self._paused and self._pause_kind not in (None, "", "user"):
             self._show_stopped()
         elif self._paused:
+            # Paused by the person (here or with paceline-cli pause): the core's reason is
+            # only "Paused by you", in English; the headline says it all.
             self._set("paused", "info", self.tr(
-                "The queue is paused. Queued jobs wait until you resume it."),
-                self._pause_reason if self._pause_reason not in (None, "", "Paused by you")
-                else "", [(self.tr("Resume"), self.resume_requested.emit)])
+                "The queue is paused. Queued jobs wait until you resume it."), "",
+                [(self.tr("Resume"), self.resume_requested.emit)])
         elif self._wait is not None and self.seconds_left() > 0:
             self._show_wait(self._wait)
         elif self._pacing_shown and self._busy:
@@ -299,22 +309,14 @@ class QueueBanner(Banner):
             self._ticker.stop()
 
     def _show_stopped(self) -> None:
-        kind = self._pause_kind or ""
-        if kind in ("bad_key", "auth", "unauthorized", "forbidden"):
-            text = self.tr("The provider refused the API key. The queue is paused.")
-        elif kind in ("quota", "arrearage", "billing", "insufficient_quota"):
-            text = self.tr("The provider's quota or balance is used up. The queue is paused.")
-        else:
-            text = self.tr("A provider error paused the queue.")
-        detail = self._pause_reason or ""
-        if detail:
-            detail = fmt.fill(self.tr("%1 Fix it in Settings, then resume."), detail)
-        else:
-            detail = self.tr("Fix it in Settings, then resume.")
-        self._set("stopped", "error", text, detail, [
-            (self.tr("Open Settings…"), self.settings_requested.emit),
-            (self.tr("Resume"), self.resume_requested.emit),
-        ])
+        # Worded from the pause kind: the core's reason is English (and the job that hit the
+        # error shows the provider's own words in its row).
+        kind = self._pause_kind
+        self._set("stopped", "error", core_texts.stop_headline(kind),
+                  core_texts.stop_advice(kind), [
+                      (self.tr("Open Settings…"), self.settings_requested.emit),
+                      (self.tr("Resume"), self.resume_requested.emit),
+                  ])
 
     def _show_wait(self, wait: WaitInfo) -> None:
         left = fmt.countdown(self.seconds_left())
@@ -331,11 +333,11 @@ class QueueBanner(Banner):
         else:
             text = fmt.fill(self.tr("Pausing between calls: next call in %1."), left)
             self._pacing_shown = True
-        detail = wait.reason or ""
-        if kind == "pause":
-            # The core's reason only repeats the headline; say why instead.
-            detail = self.tr("Calls are spaced out to stay within the provider's rate limit. "
-                             "Change the pause in Settings, under Pacing.")
+        # Why, by the kind of wait (the core's reason is English and repeats the headline).
+        detail = core_texts.wait_detail(kind)
+        if kind == "backoff" and self._last_error_kind:
+            detail = fmt.fill(self.tr("Last error: %1. %2"),
+                              core_texts.error_kind_label(self._last_error_kind), detail)
         level = "warning" if kind in TROUBLE_WAITS else "info"
         self._set("wait", level, text, detail,
                   [(self.tr("Retry now"), self.retry_now_requested.emit)])

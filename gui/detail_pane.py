@@ -29,6 +29,7 @@ from core.clock import Clock
 from core.jobs import Job
 from core.states import JobState
 from core.store import Store
+from gui import core_texts
 from gui import formatting as fmt
 from gui.banner import Banner
 from gui.icons import line_icon
@@ -208,7 +209,7 @@ class DetailPane(QWidget):
         self.log_view.setPlainText("\n".join(lines))
 
     def _meta_line(self, job: Job) -> str:
-        parts = [job.path, job.profile, fmt.state_label(job.state)]
+        parts = [job.path, core_texts.profile_name(job.profile), fmt.state_label(job.state)]
         if job.provider and job.provider != "offline":
             parts.append(f"{job.provider} · {job.model}")
         if job.tokens:
@@ -225,11 +226,11 @@ class DetailPane(QWidget):
                 "warning",
                 fmt.fill(self.tr("Stale since %1: it was running when Paceline stopped."), age)
                 if job.finished_at else self.tr("Stale: it was running when Paceline stopped."),
-                job.stale_reason or "", [retrigger])
+                core_texts.stale_reason(job.stale_reason), [retrigger])
         elif job.state == JobState.FAILED:
             self.notice.set_message(
                 "error",
-                fmt.fill(self.tr("Failed (%1)"), job.error_kind or self.tr("unknown error")),
+                fmt.fill(self.tr("Failed (%1)"), core_texts.error_kind_label(job.error_kind)),
                 job.error or "", [retrigger])
         elif job.state == JobState.QUEUED and job.error:
             self.notice.set_message(

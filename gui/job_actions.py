@@ -20,6 +20,7 @@ from core.engine import Engine
 from core.export import export
 from core.jobs import Job
 from core.states import ACTIVE_STATES, REMOVABLE_STATES, RETRIGGERABLE_STATES, JobState
+from gui import core_texts
 from gui import formatting as fmt
 from gui.icons import line_icon
 from gui.tasks import TaskRunner
@@ -187,7 +188,7 @@ class JobActions(QObject):
         if self.failed_kinds:
             menu.addSeparator()
         for kind, n in sorted(self.failed_kinds.items(), key=lambda kv: (-kv[1], kv[0])):
-            label = kind or self.tr("no error kind")
+            label = core_texts.error_kind_label(kind) if kind else self.tr("no error kind")
             action = menu.addAction(fmt.fill(self.tr("Only “%1” (%2)"), label, fmt.integer(n)))
             action.triggered.connect(lambda _c=False, k=kind: self.do_retry_failed(k or None))
         self.runner.start(self.refresh_failed_kinds(), self.tr("Reading the failed jobs"))

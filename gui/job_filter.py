@@ -9,11 +9,18 @@ and removed jobs by binary search, so a drop of 10,000 is one sort of plain tupl
 
 Rows are addressed by job id, not by the model's row numbers, so the model's renumbering after a
 removal never has to be mirrored here.
+
+A row that has to move (a finished job leaving the queue for the history) or to leave (a job
+leaving the tab's state) first shows its new values where it is; the moves are then applied
+together, a few times a second. Every structural change makes the view lay out and repaint
+everything it shows (once per turn of the event loop, however many changes that turn had),
+and the worker finishes dozens of jobs a second.
 """
 
 from __future__ import annotations
 
 import bisect
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -24,6 +31,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
 )
 
 from core.jobs import Job
@@ -37,6 +45,7 @@ _ROOT = QModelIndex()
 # Above this many changed rows in one dataChanged, re-sort once instead of moving row by row.
 BULK_CHANGE = 200
 ASCENDING = Qt.SortOrder.AscendingOrder
+MOVE_BATCH_MS = 200  # moves and departures are gathered for at most this long
 UNUSED_ROLES = frozenset(int(r) for r in (
     Qt.ItemDataRole.FontRole, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole,
     Qt.ItemDataRole.CheckStateRole, Qt.ItemDataRole.SizeHintRole,
@@ -55,6 +64,12 @@ class JobFilter(QAbstractProxyModel):
         self._keys: list[SortKey] = []  # ascending; row r shows _keys[r] (or from the end)
         self._key_of: dict[int, SortKey] = {}  # job id -> its key in _keys
         self._model: JobsModel | None = None
+        # Rows waiting to move (job id -> new key) or to leave (job id -> None).
+        self._pending: dict[int, SortKey | None] = {}
+        self._last_batch = 0.0  # time.monotonic() when pending moves were last applied
+        self._batch_timer = QTimer(self)
+        self._batch_timer.setSingleShot(True)
+        self._batch_timer.timeout.connect(self.apply_pending)
 
     # ------------------------------------------------------------------ configuration
 
@@ -148,6 +163,7 @@ class JobFilter(QAbstractProxyModel):
         # of a layout change.
         self._keys = [] if self._model is None else self._computed_keys(self._model.shown_jobs())
         self._key_of = {key[1]: key for key in self._keys}
+        self._pending.clear()
 
     # ------------------------------------------------------------------ rows
 
@@ -283,6 +299,7 @@ class JobFilter(QAbstractProxyModel):
                 self.beginRemoveRows(_ROOT, size - 1 - end, size - 1 - start)
             for key in self._keys[start : end + 1]:
                 del self._key_of[key[1]]
+                self._pending.pop(key[1], None)
             del self._keys[start : end + 1]
             self.endRemoveRows()
 
@@ -300,17 +317,60 @@ class JobFilter(QAbstractProxyModel):
         old = self._key_of.get(job.id)
         if not self.accepts(job):
             if old is not None:
-                self._remove_ids([job.id])
+                self._defer(job.id, None)
+                self._emit_row_changed(job.id, first_column, last_column)
             return
         new = self._key(job)
         if old is None:
             self._insert_keys([new])
             return
-        if new != old:
-            self._move(old, new)
-        row = self.row_of_job(job.id)
-        assert row is not None
-        self.dataChanged.emit(self.index(row, first_column), self.index(row, last_column))
+        if new != old and not self._replace_in_place(old, new):
+            self._defer(job.id, new)
+        elif job.id in self._pending:
+            del self._pending[job.id]  # back where it was: nothing left to move
+        self._emit_row_changed(job.id, first_column, last_column)
+
+    def _emit_row_changed(self, job_id: int, first_column: int, last_column: int) -> None:
+        row = self.row_of_job(job_id)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, first_column), self.index(row, last_column))
+
+    def _replace_in_place(self, old: SortKey, new: SortKey) -> bool:
+        """Give a job its new key if that leaves it where it is (no move needed)."""
+        at = bisect.bisect_left(self._keys, old)
+        below_ok = at == 0 or self._keys[at - 1] < new
+        above_ok = at + 1 >= len(self._keys) or new < self._keys[at + 1]
+        if not (below_ok and above_ok):
+            return False
+        self._keys[at] = new
+        self._key_of[new[1]] = new
+        return True
+
+    def _defer(self, job_id: int, new: SortKey | None) -> None:
+        self._pending[job_id] = new
+        if not self._batch_timer.isActive():
+            # The first change after a quiet spell moves on the next turn of the loop.
+            since_ms = (time.monotonic() - self._last_batch) * 1000
+            self._batch_timer.start(max(0, round(MOVE_BATCH_MS - since_ms)))
+
+    def apply_pending(self) -> None:
+        """Apply the gathered moves and departures now, together.
+
+        Each is a plain row move or removal (Qt keeps selections and other persistent
+        indexes right by itself); the view lays itself out once for all of them, on its next
+        turn, so a batch costs one repaint however many jobs it moves.
+        """
+        self._batch_timer.stop()
+        self._last_batch = time.monotonic()
+        pending, self._pending = self._pending, {}
+        for job_id, new in pending.items():
+            old = self._key_of.get(job_id)
+            if old is None:
+                continue
+            if new is None:
+                self._remove_ids([job_id])
+            else:
+                self._move(old, new)
 
     def _move(self, old: SortKey, new: SortKey) -> None:
         """Give a job its new key, moving its row if its place changed."""
@@ -332,6 +392,14 @@ class JobFilter(QAbstractProxyModel):
         self._key_of[new[1]] = new
         self.endMoveRows()
 
+    def _restore_persistent(self, persistent: list[QModelIndex],
+                            remembered: list[tuple[int | None, int]]) -> None:
+        moved = []
+        for job_id, column in remembered:
+            row = None if job_id is None else self.row_of_job(job_id)
+            moved.append(QModelIndex() if row is None else self.index(row, column))
+        self.changePersistentIndexList(persistent, moved)
+
     def _source_reset(self) -> None:
         self._rebuild()
         self.endResetModel()
@@ -348,9 +416,5 @@ class JobFilter(QAbstractProxyModel):
         persistent = self.persistentIndexList()
         remembered = [(self.job_id_at(index.row()), index.column()) for index in persistent]
         self._rebuild()
-        moved = []
-        for job_id, column in remembered:
-            row = None if job_id is None else self.row_of_job(job_id)
-            moved.append(QModelIndex() if row is None else self.index(row, column))
-        self.changePersistentIndexList(persistent, moved)
+        self._restore_persistent(persistent, remembered)
         self.layoutChanged.emit()

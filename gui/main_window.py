@@ -16,6 +16,7 @@ from PySide6.QtGui import (
     QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
+    QIcon,
     QKeySequence,
 )
 from PySide6.QtWidgets import (
@@ -30,19 +31,22 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSplitter,
     QTableView,
-    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from core import __version__
+from core import __version__, paths
 from core.documents import supported_suffixes
 from core.engine import Engine
-from core.events import Event, JobChanged, JobProgress, JobRemoved, QueueStateChanged
+from core.events import Event, JobAdded, JobChanged, JobProgress, JobRemoved, QueueStateChanged
 from core.jobs import Job
 from core.settings import Settings
+from core.states import ACTIVE_STATES, JobState
+from core.worker_lock import WorkerLock
+from gui import core_texts
 from gui import formatting as fmt
+from gui.adaptive_toolbar import AdaptiveToolBar
 from gui.add_report import summarize
 from gui.banner import Banner, QueueBanner, WaitInfo
 from gui.detail_pane import DetailPane
@@ -53,11 +57,13 @@ from gui.job_filter import JobFilter
 from gui.jobs_model import Column, JobsModel
 from gui.progress_delegate import ProgressDelegate
 from gui.queue_summary import QueueSummary, SummaryRefresher
+from gui.queue_watch import QueueWatch
 from gui.reason_delegate import ReasonDelegate
 from gui.settings_dialog import SettingsDialog
 from gui.status_bar import StatusSummaryBar
 from gui.status_tabs import TAB_STATES, StatusTabs
 from gui.tasks import TaskRunner
+from gui.tray import TrayIcon, flash
 from gui.worker_control import WorkerControl
 
 log = logging.getLogger(__name__)
@@ -119,6 +125,12 @@ class MainWindow(QMainWindow):
         self.status = StatusSummaryBar(self)
         self.setStatusBar(self.status)
         self.drop_overlay = DropOverlay(self)
+        self.watch = QueueWatch(lambda: self.engine.settings.notifications, self)
+        self.watch.queue_emptied.connect(self._queue_emptied)
+        self.tray = TrayIcon(self.job_actions.start_pause, self.quit_action, self)
+        self.tray.show_requested.connect(self.bring_to_front)
+        self.tray.toggle_requested.connect(self.toggle_visible)
+        self._told_about_tray = False
 
         self._ticker = QTimer(self)
         self._ticker.setInterval(TICK_MS)
@@ -206,7 +218,13 @@ class MainWindow(QMainWindow):
                                     self.tr("Provider, API key, pacing, queue and profiles"),
                                     self.open_settings)
         self.quit_action = make("close", self.tr("&Quit"), QKeySequence.StandardKey.Quit,
-                                self.tr("Stop the worker and close Paceline"), self.close)
+                                self.tr("Stop the worker and close Paceline"),
+                                self.close_requested.emit)
+        self.close_window_action = make("", self.tr("&Close window"),
+                                        QKeySequence.StandardKey.Close,
+                                        self.tr("Close the window (Paceline keeps running in "
+                                                "the tray if the settings say so)"), self.close)
+        self.close_window_action.setIcon(QIcon())
         self.find_action = make("search", self.tr("&Find"), QKeySequence.StandardKey.Find,
                                 self.tr("Search the jobs"), self.focus_search)
         self.show_result_action = make("info", self.tr("Show &result"), "",
@@ -278,7 +296,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(a.export)
         file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
+        file_menu.addActions([self.close_window_action, self.quit_action])
 
         queue_menu = bar.addMenu(self.tr("&Queue"))
         queue_menu.addActions([a.start_pause, a.retry_now])
@@ -304,7 +322,7 @@ class MainWindow(QMainWindow):
 
     def _build_toolbar(self) -> None:
         a = self.job_actions
-        toolbar = QToolBar(self.tr("Main"), self)
+        toolbar = AdaptiveToolBar(self.tr("Main"), self)
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
         toolbar.setIconSize(QSize(20, 20))
@@ -329,6 +347,12 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.settings_action)
         self.addToolBar(toolbar)
         self.toolbar = toolbar
+        # Narrow windows (and longer German words) cost the least used buttons their words.
+        toolbar.set_word_priority([
+            a.clear_finished, a.retrigger_all_stale, retry_button, a.cancel, a.retrigger,
+            a.retry_now, self.add_folder_action, self.settings_action, a.start_pause,
+            self.add_files_action,
+        ])
 
     # ------------------------------------------------------------------ start-up
 
@@ -346,6 +370,7 @@ class MainWindow(QMainWindow):
         """Stop listening to the engine (before it closes)."""
         self._ticker.stop()
         self._unsubscribe()
+        self.tray.hide()
 
     # ------------------------------------------------------------------ events from the core
 
@@ -362,6 +387,12 @@ class MainWindow(QMainWindow):
         if isinstance(event, JobProgress):
             return
         self.summary.mark_dirty()
+        if isinstance(event, JobAdded) or (
+                isinstance(event, JobChanged) and event.job.state in ACTIVE_STATES):
+            self.watch.note_activity(self.summary.reads_started + 1)
+            if isinstance(event, JobChanged) and event.job.state == JobState.QUEUED \
+                    and event.job.error_kind:
+                self.queue_banner.set_last_error(event.job.error_kind)  # handed back to retry
         if not self._actions_timer.isActive():  # a drop sends 10,000 events in a row
             self._actions_timer.start()
         if isinstance(event, JobChanged | JobRemoved):
@@ -390,6 +421,8 @@ class MainWindow(QMainWindow):
                                 summary.wait_reason)
             self.queue_banner.set_wait(wait)
         self.job_actions.update_enabled(summary.counts)
+        self.watch.update(summary)
+        self.tray.set_tooltip(self.watch.tooltip())
         if failed_changed:
             self.runner.start(self.job_actions.refresh_failed_kinds(),
                               self.tr("Reading the failed jobs"))
@@ -587,10 +620,12 @@ class MainWindow(QMainWindow):
         if control is None:
             return
         if control.locked_message:
+            # Who holds the queue, from the lock's note (the core's message is English).
+            holder = WorkerLock(self.home / paths.LOCK_NAME, "probe").read_holder()
             self.worker_banner.set_message(
                 "info", self.tr("This window is monitoring: another worker runs the queue."),
                 fmt.fill(self.tr("%1 Jobs you add here are processed by it. When it stops, "
-                                 "click Take over."), control.locked_message),
+                                 "click Take over."), core_texts.holder_text(holder)),
                 [(self.tr("Take over"), self.take_over)])
         elif control.start_error:
             self.worker_banner.set_message(
@@ -667,9 +702,44 @@ class MainWindow(QMainWindow):
                     action.setIcon(line_icon(str(name), palette))
         super().changeEvent(event)
 
+    # ------------------------------------------------------------------ tray and closing
+
+    def keeps_running_in_tray(self) -> bool:
+        return self.engine.settings.close_to_tray and self.tray.available
+
+    def bring_to_front(self) -> None:
+        """Show the window in front (from the tray, or for paths sent by a second launch)."""
+        if self.isMinimized():
+            self.showNormal()
+        else:
+            self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def toggle_visible(self) -> None:
+        if self.isVisible() and not self.isMinimized():
+            self.hide()
+        else:
+            self.bring_to_front()
+
+    def _queue_emptied(self, title: str, message: str) -> None:
+        if not self.tray.notify(title, message):
+            self.statusBar().showMessage(fmt.fill(self.tr("%1: %2"), title, message), 15000)
+            flash(self)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.closing:
             event.accept()
+            return
+        if self.keeps_running_in_tray():
+            event.ignore()
+            self.save_state()
+            self.hide()
+            if not self._told_about_tray and self.engine.settings.notifications:
+                self._told_about_tray = True
+                self.tray.notify(self.tr("Paceline is still running"), self.tr(
+                    "The queue goes on in the background. Click the tray icon to open the "
+                    "window; choose Quit in its menu to stop Paceline."))
             return
         # The application shuts the worker and the database down first, then closes us.
         event.ignore()

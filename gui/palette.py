@@ -92,9 +92,23 @@ def wanted_scheme(app: QGuiApplication) -> str:
     override = os.environ.get(SCHEME_ENV, "").strip().lower()
     if override in ("dark", "light"):
         return override
-    if app.styleHints().colorScheme() == Qt.ColorScheme.Dark:
+    hints = app.styleHints()
+    # QStyleHints.colorScheme() came with Qt 6.5; older Qt reports no scheme at all.
+    if hasattr(hints, "colorScheme") and hints.colorScheme() == Qt.ColorScheme.Dark:
         return "dark"
     return "light"
+
+
+def follow_color_scheme(app: QApplication) -> object:
+    """Restyle whenever the desktop switches between light and dark (Qt 6.5+).
+
+    Widgets get a PaletteChange event and re-tint their icons. Returns the connection, so
+    it can be undone.
+    """
+    hints = app.styleHints()
+    if not hasattr(hints, "colorSchemeChanged"):
+        return None
+    return hints.colorSchemeChanged.connect(lambda _scheme: apply_style(app))
 
 
 def apply_style(app: QApplication) -> None:

@@ -64,6 +64,7 @@ class QueueSummary:
     wait_left: float = 0.0  # the worker's wait, as stored (for a window that only monitors)
     wait_kind: str | None = None
     wait_reason: str | None = None
+    read_number: int = 0  # which read of the refresher this is (1, 2, ...), in start order
 
     @property
     def total(self) -> int:
@@ -94,6 +95,9 @@ class SummaryRefresher(QObject):
         self.latest = QueueSummary()
         self._last_read = 0.0  # time.monotonic() of the last read
         self._eta_read = -math.inf  # time.monotonic() of the last ETA computation
+        # The last computed ETA: (seconds per job id, total, clock.now() it was computed at).
+        self._last_eta: tuple[dict[int, float], float, float] | None = None
+        self.reads_started = 0  # numbers the reads, so a reader can tell an old one
         self._busy = False
         self._dirty = False
         self._timer = QTimer(self)
@@ -143,6 +147,8 @@ class SummaryRefresher(QObject):
         return time.monotonic() - self._eta_read >= interval
 
     async def _read(self) -> QueueSummary:
+        self.reads_started += 1
+        number = self.reads_started
         engine = self.engine
         counts = await engine.store.counts()
         totals = await engine.store.totals()
@@ -151,12 +157,14 @@ class SummaryRefresher(QObject):
         per_job: dict[int, float] = {}
         now = engine.clock.now()
         active = counts.get("queued", 0) + counts.get("running", 0)
-        previous = self.latest
-        if active and not self._eta_due(active) and previous.eta_total is not None:
+        last = self._last_eta
+        if active and last is not None and not self._eta_due(active):
             # Recent enough: each job's due time still holds; only the total counts down.
-            per_job, now = previous.per_job, previous.measured_at
-            eta_total = previous.eta_total
+            per_job, computed_total, computed_at = last
+            eta_total = max(0.0, computed_total - (now - computed_at))
+            now = computed_at
         elif active:
+            self._last_eta = None
             try:
                 if self.active_jobs is None:
                     per_job, eta_total = await engine.eta()
@@ -164,6 +172,7 @@ class SummaryRefresher(QObject):
                     inputs = await engine.eta_inputs()
                     per_job, eta_total = await sliced_queue_eta(self.active_jobs(), **inputs)
                 self._eta_read = time.monotonic()
+                self._last_eta = (per_job, eta_total, now)
             except Exception as exc:  # bad provider settings must not break the counts
                 log.info("no ETA: %s", exc)
                 eta_total = None
@@ -181,4 +190,5 @@ class SummaryRefresher(QObject):
             wait_left=left,
             wait_kind=kind,
             wait_reason=reason,
+            read_number=number,
         )

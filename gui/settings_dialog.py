@@ -13,9 +13,10 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QLocale, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QSystemTrayIcon,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -38,6 +40,7 @@ from core import providers, secrets
 from core import settings as settings_mod
 from core.profiles import BUILTIN_PROFILES
 from core.settings import ENV_OVERRIDES, Settings, SettingsError
+from gui import core_texts
 from gui import formatting as fmt
 from gui.banner import Banner
 from gui.icons import line_icon
@@ -74,6 +77,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._pacing_tab(), self.tr("Pacing"))
         self.tabs.addTab(self._queue_tab(), self.tr("Queue"))
         self.tabs.addTab(self._profiles_tab(), self.tr("Profiles"))
+        self.tabs.addTab(self._desktop_tab(), self.tr("Desktop"))
 
         self.error = Banner(self)
         self.buttons = QDialogButtonBox(
@@ -101,7 +105,7 @@ class SettingsDialog(QDialog):
 
         self.preset = QComboBox(page)
         for preset in providers.PRESETS.values():
-            self.preset.addItem(preset.label, preset.name)
+            self.preset.addItem(core_texts.preset_label(preset.name, preset.label), preset.name)
         self.preset.currentIndexChanged.connect(self._preset_changed)
         form.addRow(self.tr("Service:"), self.preset)
 
@@ -227,6 +231,35 @@ class SettingsDialog(QDialog):
         row.addLayout(right, 5)
         return page
 
+    def _desktop_tab(self) -> QWidget:
+        page = QWidget(self)
+        form = QFormLayout(page)
+        self.close_to_tray = QCheckBox(
+            self.tr("Keep running in the tray when the window is closed"), page)
+        self.close_to_tray.setObjectName("closeToTray")
+        form.addRow(self.tr("Closing:"), self.close_to_tray)
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            self.close_to_tray.setEnabled(False)
+            self.close_to_tray.setToolTip(self.tr(
+                "This desktop has no system tray: closing the window quits Paceline."))
+        self.notifications = QCheckBox(
+            self.tr("Show a notification when the queue is empty"), page)
+        self.notifications.setObjectName("notifications")
+        form.addRow(self.tr("Notifications:"), self.notifications)
+        self.language = QComboBox(page)
+        self.language.setObjectName("language")
+        system = QLocale.system()
+        self.language.addItem(fmt.fill(self.tr("As the system (%1)"),
+                                       system.nativeLanguageName() or system.name()), "")
+        # Each language in its own words, so a person can find theirs in any language.
+        self.language.addItem("English", "en")
+        self.language.addItem("Deutsch", "de")
+        form.addRow(self.tr("Language:"), self.language)
+        note = QLabel(self.tr("A new language is used from the next start of Paceline."), page)
+        note.setWordWrap(True)
+        form.addRow("", note)
+        return page
+
     def _seconds(self, parent: QWidget, low: float, high: float) -> QDoubleSpinBox:
         box = QDoubleSpinBox(parent)
         box.setRange(low, high)
@@ -251,6 +284,9 @@ class SettingsDialog(QDialog):
         self.max_queue.setValue(s.max_queue)
         self.price.setValue(s.price_per_1k_tokens)
         self._fill_profiles(select=s.default_profile)
+        self.close_to_tray.setChecked(s.close_to_tray)
+        self.notifications.setChecked(s.notifications)
+        self.language.setCurrentIndex(max(0, self.language.findData(s.language)))
         self._mark_overrides()
         self._provider_changed()
         self._preset_changed()
@@ -276,6 +312,9 @@ class SettingsDialog(QDialog):
             price_per_1k_tokens=self.price.value(),
             default_profile=str(self.default_profile.currentData() or "Summary"),
             custom_profiles=dict(self._custom_profiles),
+            close_to_tray=self.close_to_tray.isChecked(),
+            notifications=self.notifications.isChecked(),
+            language=str(self.language.currentData() or ""),
         )
 
     def save(self) -> Settings | None:
@@ -423,11 +462,13 @@ class SettingsDialog(QDialog):
         for profile in BUILTIN_PROFILES:
             if profile.name in self._custom_profiles:
                 continue
-            item = QListWidgetItem(fmt.fill(self.tr("%1 (built-in)"), profile.name))
+            item = QListWidgetItem(fmt.fill(self.tr("%1 (built-in)"),
+                                            core_texts.profile_name(profile.name)))
             item.setData(Qt.ItemDataRole.UserRole, profile.name)
             self.profile_list.addItem(item)
         for name in self._custom_profiles:
-            label = name if name not in builtin_names else fmt.fill(self.tr("%1 (edited)"), name)
+            label = name if name not in builtin_names else fmt.fill(
+                self.tr("%1 (edited)"), core_texts.profile_name(name))
             item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, name)
             self.profile_list.addItem(item)
@@ -437,7 +478,7 @@ class SettingsDialog(QDialog):
         chosen_default = self.default_profile.currentData() or self.original.default_profile
         self.default_profile.clear()
         for name in names:
-            self.default_profile.addItem(name, name)
+            self.default_profile.addItem(core_texts.profile_name(name), name)
         self.default_profile.setCurrentIndex(max(0, self.default_profile.findData(chosen_default)))
         row = names.index(current) if current in names else 0
         self.profile_list.setCurrentRow(row)
@@ -455,7 +496,9 @@ class SettingsDialog(QDialog):
             (p.prompt for p in BUILTIN_PROFILES if p.name == name), "")
         self.profile_name.blockSignals(True)
         self.profile_prompt.blockSignals(True)
-        self.profile_name.setText(name or "")
+        # A built-in profile cannot be renamed, so its name is shown in the UI language.
+        self.profile_name.setText((name if custom else core_texts.profile_name(name or ""))
+                                  or "")
         self.profile_prompt.setPlainText(prompt or "")
         self.profile_name.blockSignals(False)
         self.profile_prompt.blockSignals(False)

@@ -18,6 +18,7 @@ from PySide6.QtCore import QLockFile, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 CONNECT_TIMEOUT_MS = 1500
+INSTANCE_LOCK = "instance.lock"
 REPLY_TIMEOUT_MS = 3000
 
 
@@ -37,7 +38,7 @@ class SingleInstance(QObject):
         self.home = home
         self.name = server_name(home)
         home.mkdir(parents=True, exist_ok=True)
-        self._lock = QLockFile(str(home / "instance.lock"))
+        self._lock = QLockFile(str(home / INSTANCE_LOCK))
         self._lock.setStaleLockTime(0)  # only a dead owner makes it stale, never its age
         self._server: QLocalServer | None = None
 

@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from core import providers
 from core.settings import Settings
+from gui import core_texts
 from gui import formatting as fmt
 from gui.queue_summary import QueueSummary
 
@@ -51,7 +52,8 @@ class StatusSummaryBar(QStatusBar):
         if settings.provider == "offline":
             return self.tr("Offline analyzer")
         try:
-            service = providers.get(settings.preset).label
+            preset = providers.get(settings.preset)
+            service = core_texts.preset_label(preset.name, preset.label)
         except providers.UnknownPreset:
             service = settings.preset
         model = settings.model or self.tr("default model")

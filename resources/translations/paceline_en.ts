@@ -35,6 +35,14 @@
     </message>
 </context>
 <context>
+    <name>HandOverTexts</name>
+    <message numerus="yes">
+        <source>Paceline is already open: sent %n item(s) to its window.</source>
+        <translation>
+            <numerusform>Paceline is already open: sent %n item to its window.</numerusform><numerusform>Paceline is already open: sent %n items to its window.</numerusform></translation>
+    </message>
+</context>
+<context>
     <name>JobActions</name>
     <message numerus="yes">
         <source>%n job(s) queued again.</source>
@@ -86,6 +94,19 @@
         <source>Backing off after %n failed call(s): next try in %1.</source>
         <translation>
             <numerusform>Backing off after %n failed call: next try in %1.</numerusform><numerusform>Backing off after %n failed calls: next try in %1.</numerusform></translation>
+    </message>
+</context>
+<context>
+    <name>QueueWatch</name>
+    <message numerus="yes">
+        <source>%n done</source>
+        <translation>
+            <numerusform>%n done</numerusform><numerusform>%n done</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>Paceline — paused, %n job(s) waiting</source>
+        <translation>
+            <numerusform>Paceline — paused, %n job waiting</numerusform><numerusform>Paceline — paused, %n jobs waiting</numerusform></translation>
     </message>
 </context>
 <context>

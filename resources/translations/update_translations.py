@@ -21,6 +21,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 ENGLISH = HERE / "paceline_en.ts"
+# The translations that ship; a missing .ts is created for its translator.
+LANGUAGES = {"de": "de_DE"}
 
 
 def tool(name: str) -> str:
@@ -57,10 +59,14 @@ def main() -> int:
     subprocess.run([tool("lupdate"), "-pluralonly", "-locations", "none", *files,
                     "-ts", str(ENGLISH)], cwd=ROOT, check=True)
     print(f"{fill_english_plurals(ENGLISH)} English plural forms")
-    others = [p for p in HERE.glob("paceline_*.ts") if p != ENGLISH]
+    others = sorted({*(p for p in HERE.glob("paceline_*.ts") if p != ENGLISH),
+                     *(HERE / f"paceline_{lang}.ts" for lang in LANGUAGES)})
     for ts in others:
-        subprocess.run([tool("lupdate"), "-locations", "relative", *files, "-ts", str(ts)],
-                       cwd=ROOT, check=True)
+        language = LANGUAGES.get(ts.stem.split("_", 1)[1], "")
+        target = ["-target-language", language] if language else []
+        # -no-obsolete: a string removed from the code leaves the translation file with it.
+        subprocess.run([tool("lupdate"), "-locations", "relative", "-no-obsolete", *target,
+                        *files, "-ts", str(ts)], cwd=ROOT, check=True)
     for ts in [ENGLISH, *others]:
         subprocess.run([tool("lrelease"), str(ts), "-qm", str(ts.with_suffix(".qm"))],
                        check=True)

@@ -217,3 +217,32 @@ def test_sigkill_mid_job_leaves_it_stale_and_the_others_finish(
     # the stale job's call was sent once more, on request, and nothing else was repeated
     assert [r.markers for r in server.chat_requests][-1] == ["MARK-2"]
     assert len(server.chat_requests) == 5
+
+
+def test_status_in_another_process_shows_the_workers_backoff(
+    home: Path, env: dict[str, str], server: FakeProvider, tmp_path: Path
+) -> None:
+    doc = tmp_path / "one.txt"
+    doc.write_text("MARK-1 one short document about a throttled provider.\n", encoding="utf-8")
+    assert _cli(home, env, "add", str(doc)).returncode == 0
+    server.script(["429-retry-after:120"])
+    worker = _start_worker(home, env)
+    try:
+        server.wait_for_chat(1)
+        deadline = 200
+        status: dict[str, Any] = {}
+        for _ in range(deadline):
+            status = json.loads(_cli(home, env, "status", "--json").stdout)
+            if status["backoff_seconds_left"]:
+                break
+        assert 100 < status["backoff_seconds_left"] <= 120
+        assert status["wait_kind"] == "retry_after"
+        assert "asked to wait" in status["backoff_reason"]
+        assert status["counts"]["queued"] == 1  # waiting its turn, not failed
+        assert status["eta_seconds"] >= 100  # the wait is part of the ETA
+    finally:
+        worker.send_signal(signal.SIGINT)
+        worker.communicate(timeout=30)
+    # a stopped worker leaves no countdown behind
+    status = json.loads(_cli(home, env, "status", "--json").stdout)
+    assert status["backoff_seconds_left"] == 0 and status["counts"]["queued"] == 1

@@ -13,6 +13,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from core.clock import FakeClock  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from gui.app import PacelineApp  # noqa: E402
+from gui.main_thread_gc import MainThreadGarbageCollector  # noqa: E402
 from gui.palette import apply_style  # noqa: E402
 from gui.translations import install_translators  # noqa: E402
 from tests.helpers import write_doc  # noqa: E402
@@ -41,6 +43,7 @@ T = TypeVar("T")
 
 @pytest.fixture(scope="session")
 def styled_app(qapp: QApplication) -> QApplication:
+    MainThreadGarbageCollector(qapp)  # as the application does (see gui/main_thread_gc.py)
     apply_style(qapp)
     install_translators(qapp, "en")  # English plural forms, as the application has them
     return qapp
@@ -70,6 +73,7 @@ def loop(styled_app: QApplication) -> Iterator[qasync.QEventLoop]:
     asyncio.events._set_running_loop(None)
     event_loop.close()
     asyncio.set_event_loop(None)
+    gc.collect()  # this test's Qt garbage goes here, in the main thread
 
 
 def run(loop: asyncio.AbstractEventLoop, coro: Awaitable[T], timeout: float = 15.0) -> T:

@@ -33,7 +33,10 @@ def test_the_countdown_follows_the_fake_clock(styled_app: object) -> None:
     assert banner.mode == "wait"
     assert banner.level == "warning"
     assert "30 s" in banner.text and "2 failed call" in banner.text
-    assert banner.detail == "Backing off: HTTP 503"
+    # Worded from the kind of wait, not the core's English reason.
+    assert "doubles the wait" in banner.detail and "HTTP 503" not in banner.detail
+    banner.set_last_error("server_error")
+    assert banner.detail.startswith("Last error: Server error.")
     clock.advance(12.5)
     banner.tick()
     assert "18 s" in banner.text  # rounded up: 17.5 s left shows as 18 s
@@ -81,7 +84,8 @@ def test_paused_stopped_and_full(styled_app: object) -> None:
     banner.set_queue_state(QueueStateChanged(
         True, "The API key was refused (HTTP 401).", "bad_key", None, None, None))
     assert banner.mode == "stopped" and banner.level == "error"
-    assert "API key" in banner.text and "HTTP 401" in banner.detail
+    assert "API key" in banner.text and "valid API key" in banner.detail
+    assert "HTTP 401" not in banner.detail  # the provider's words are in the job's row
     banner.button("Open Settings…").click()
     assert wanted == ["resume", "settings"]
 
@@ -111,7 +115,7 @@ def test_the_window_counts_down_a_real_backoff_and_retry_now_ends_it(
     run(loop, app.window.add_paths(make_docs(tmp_path, 1)))
     run(loop, until(lambda: banner.mode == "wait", what="the backoff banner"))
     assert "Backing off after 1 failed call" in banner.text
-    assert "HTTP 503" in banner.detail
+    assert "Last error: Server error." in banner.detail
     first = banner.seconds_left()
     assert 15.0 <= first <= 20.0  # base 20 s with up to 20 % jitter
     clock.advance(5.0)

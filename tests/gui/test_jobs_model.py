@@ -200,11 +200,16 @@ def test_queue_order_sorting_puts_running_first_then_queue_then_history() -> Non
     proxy.setSourceModel(model)
     order = [proxy.index(r, 0).data(Role.JOB_ID) for r in range(proxy.rowCount())]
     assert order == [3, 4, 2, 5, 1]
-    # A retriggered job moves to the end of the queue, live (dynamic sort).
-    model.on_event(JobChanged(dataclasses.replace(jobs[4], state=JobState.QUEUED, position=10),
+    # A job that changes place shows its new values at once and moves with the next batch
+    # of moves (one layout change for many, not a relayout of the view per job).
+    model.on_event(JobChanged(dataclasses.replace(jobs[4], state=JobState.QUEUED, position=3),
                               frozenset({"state", "position"})))
     order = [proxy.index(r, 0).data(Role.JOB_ID) for r in range(proxy.rowCount())]
     assert order == [3, 4, 2, 5, 1]
+    assert proxy.index(3, Column.STATE).data() == "Queued"
+    proxy.apply_pending()
+    order = [proxy.index(r, 0).data(Role.JOB_ID) for r in range(proxy.rowCount())]
+    assert order == [3, 5, 4, 2, 1]  # now first in the queue (position 3 < 5 < 9)
 
 
 def test_lazy_history_on_a_real_store(loop: qasync.QEventLoop, tmp_path: Path) -> None:

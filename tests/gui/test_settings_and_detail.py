@@ -136,7 +136,7 @@ def test_detail_pane_shows_a_failed_jobs_error_and_log(
     window.select_job(job.id)
     run(loop, until(lambda: window.detail.shown_job is not None, what="details"))
     assert window.detail.notice.level == "error"
-    assert "changed" in window.detail.notice.text
+    assert "Changed since it was added" in window.detail.notice.text  # the kind, worded
     assert "changed since it was added" in window.detail.notice.detail
     assert "failed" in window.detail.log_view.toPlainText()
 

@@ -302,7 +302,7 @@ def test_retry_failed_by_kind_and_copy_error(
 
     window.job_actions._fill_retry_failed_menu()
     kinds = [a.text() for a in window.job_actions.retry_failed_menu.actions() if a.text()]
-    assert any("changed" in k for k in kinds)
+    assert any("Changed since it was added" in k for k in kinds)  # the kind, worded
     broken.write_text("soon gone " * 40)  # put it back as it was queued
     window.job_actions.do_retry_failed("changed")
     run(loop, until(lambda: _counts(app).get("done") == 2, what="retried and done"))

@@ -1,0 +1,1961 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="de_DE">
+<context>
+    <name>AddReportWriter</name>
+    <message>
+        <location filename="../../gui/add_report.py" line="+39"/>
+        <source>the queue is full</source>
+        <translation>die Warteschlange ist voll</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>not a supported document type</source>
+        <translation>kein unterstützter Dokumenttyp</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the file does not exist</source>
+        <translation>die Datei existiert nicht</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the file is empty</source>
+        <translation>die Datei ist leer</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the file is too large</source>
+        <translation>die Datei ist zu groß</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the file cannot be read</source>
+        <translation>die Datei kann nicht gelesen werden</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>No supported documents found.</source>
+        <translation>Keine unterstützten Dokumente gefunden.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Paceline reads text, Markdown, CSV, JSON, HTML, PDF and Word documents.</source>
+        <translation>Paceline liest Text-, Markdown-, CSV-, JSON-, HTML-, PDF- und Word-Dokumente.</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>Added %n document(s) to the queue.</source>
+        <translation>
+            <numerusform>%n Dokument in die Warteschlange aufgenommen.</numerusform>
+            <numerusform>%n Dokumente in die Warteschlange aufgenommen.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Added %1 of %2 documents.</source>
+        <translation>%1 von %2 Dokumenten aufgenommen.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Nothing was added.</source>
+        <translation>Nichts wurde aufgenommen.</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+6"/>
+        <source>%n already in the queue or done (same content and profile)</source>
+        <translation>
+            <numerusform>%n schon in der Warteschlange oder erledigt (gleicher Inhalt und gleiches Profil)</numerusform>
+            <numerusform>%n schon in der Warteschlange oder erledigt (gleicher Inhalt und gleiches Profil)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1 not added: %2</source>
+        <translation>%1 nicht aufgenommen: %2</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>%1. Wait for jobs to finish, or raise the queue limit in Settings.</source>
+        <translation>%1. Warten Sie, bis Aufträge fertig sind, oder erhöhen Sie die Grenze der Warteschlange in den Einstellungen.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Added (job #%1): %2</source>
+        <translation>Aufgenommen (Auftrag Nr. %1): %2</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Already queued or done (job #%1): %2</source>
+        <translation>Schon eingereiht oder erledigt (Auftrag Nr. %1): %2</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Not added: %1 — %2</source>
+        <translation>Nicht aufgenommen: %1 – %2</translation>
+    </message>
+</context>
+<context>
+    <name>App</name>
+    <message>
+        <location filename="../../gui/app.py" line="+133"/>
+        <source>%1
+
+The details are in the log file in %2.</source>
+        <translation>%1
+
+Einzelheiten stehen in der Protokolldatei in %2.</translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>The worker</source>
+        <translation>Die Verarbeitung</translation>
+    </message>
+    <message>
+        <location line="+47"/>
+        <source>Paceline is already running but does not answer</source>
+        <translation>Paceline läuft bereits, antwortet aber nicht</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Another Paceline window holds %1, but it did not take the files within a few seconds. Nothing was added. Wait until that window responds and try again, or close it (end the process if it hangs) and start Paceline again.</source>
+        <translation>Ein anderes Paceline-Fenster hält %1, hat die Dateien aber nicht innerhalb weniger Sekunden angenommen. Es wurde nichts aufgenommen. Warten Sie, bis das Fenster wieder reagiert, und versuchen Sie es erneut – oder schließen Sie es (beenden Sie den Prozess, falls er hängt) und starten Sie Paceline neu.</translation>
+    </message>
+    <message>
+        <location line="+55"/>
+        <location line="+23"/>
+        <source>Paceline</source>
+        <translation>Paceline</translation>
+    </message>
+    <message>
+        <location line="-23"/>
+        <source>Paceline cannot use its data folder: %1
+
+Set PACELINE_HOME to a writable folder and start it again.</source>
+        <translation>Paceline kann seinen Datenordner nicht verwenden: %1
+
+Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Paceline erneut.</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Paceline could not open its queue.
+
+%1</source>
+        <translation>Paceline konnte seine Warteschlange nicht öffnen.
+
+%1</translation>
+    </message>
+</context>
+<context>
+    <name>Banner</name>
+    <message>
+        <location filename="../../gui/banner.py" line="+80"/>
+        <location line="+1"/>
+        <source>Dismiss</source>
+        <translation>Ausblenden</translation>
+    </message>
+</context>
+<context>
+    <name>CoreTexts</name>
+    <message>
+        <location filename="../../gui/core_texts.py" line="+31"/>
+        <source>Unsupported document type</source>
+        <translation>Nicht unterstützter Dokumenttyp</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Empty document</source>
+        <translation>Leeres Dokument</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Encrypted document</source>
+        <translation>Verschlüsseltes Dokument</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>No text layer</source>
+        <translation>Keine Textebene</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Damaged document</source>
+        <translation>Beschädigtes Dokument</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Too large</source>
+        <translation>Zu groß</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>File missing</source>
+        <translation>Datei fehlt</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>File unreadable</source>
+        <translation>Datei nicht lesbar</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Changed since it was added</source>
+        <translation>Seit dem Hinzufügen geändert</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>API key refused</source>
+        <translation>API-Schlüssel abgelehnt</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Quota or balance used up</source>
+        <translation>Kontingent oder Guthaben aufgebraucht</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Unknown model</source>
+        <translation>Unbekanntes Modell</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Unusable API address</source>
+        <translation>Unbrauchbare API-Adresse</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Rate limited</source>
+        <translation>Ratenbegrenzt</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Timeout</source>
+        <translation>Zeitüberschreitung</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Conflict</source>
+        <translation>Konflikt</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Server error</source>
+        <translation>Serverfehler</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Too long for the model</source>
+        <translation>Zu lang für das Modell</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Refused by the content filter</source>
+        <translation>Vom Inhaltsfilter abgelehnt</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Request refused</source>
+        <translation>Anfrage abgelehnt</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Unreadable answer</source>
+        <translation>Unlesbare Antwort</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Connection failed</source>
+        <translation>Verbindung fehlgeschlagen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answer cut off</source>
+        <translation>Antwort abgeschnitten</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Queue full</source>
+        <translation>Warteschlange voll</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Unknown error</source>
+        <translation>Unbekannter Fehler</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Paceline stopped while a paid call for this job was in flight; it may have been charged. Re-trigger it to send it again.</source>
+        <translation>Paceline wurde beendet, während ein kostenpflichtiger Aufruf für diesen Auftrag lief; er wurde womöglich berechnet. Stoßen Sie den Auftrag neu an, um ihn erneut zu senden.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Paceline stopped while this job was running. Re-trigger it to run it again.</source>
+        <translation>Paceline wurde beendet, während dieser Auftrag lief. Stoßen Sie ihn neu an, um ihn erneut auszuführen.</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The provider refused the API key. The queue is paused.</source>
+        <translation>Der Anbieter hat den API-Schlüssel abgelehnt. Die Warteschlange ist angehalten.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The provider&apos;s quota or balance is used up. The queue is paused.</source>
+        <translation>Kontingent oder Guthaben beim Anbieter ist aufgebraucht. Die Warteschlange ist angehalten.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The server does not know the model or the address. The queue is paused.</source>
+        <translation>Der Server kennt das Modell oder die Adresse nicht. Die Warteschlange ist angehalten.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>A provider error paused the queue.</source>
+        <translation>Ein Fehler beim Anbieter hat die Warteschlange angehalten.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Enter a valid API key in Settings (or set PACELINE_API_KEY), then resume the queue.</source>
+        <translation>Geben Sie in den Einstellungen einen gültigen API-Schlüssel ein (oder setzen Sie PACELINE_API_KEY) und setzen Sie dann die Warteschlange fort.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Top up or settle the account with the provider, then resume the queue.</source>
+        <translation>Laden Sie das Konto beim Anbieter auf oder begleichen Sie offene Beträge und setzen Sie dann die Warteschlange fort.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Check the model and the API base URL in Settings, then resume the queue.</source>
+        <translation>Prüfen Sie Modell und API-Basis-URL in den Einstellungen und setzen Sie dann die Warteschlange fort.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Fix it in Settings, then resume the queue.</source>
+        <translation>Beheben Sie das in den Einstellungen und setzen Sie dann die Warteschlange fort.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Each failed call in a row doubles the wait, up to the longest wait set in Settings. The failed job keeps its place in the queue.</source>
+        <translation>Jeder weitere fehlgeschlagene Aufruf in Folge verdoppelt die Wartezeit, bis zur längsten Wartezeit aus den Einstellungen. Der betroffene Auftrag behält seinen Platz in der Warteschlange.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The provider said how long to wait (Retry-After); Paceline waits that long before the next call.</source>
+        <translation>Der Anbieter hat vorgegeben, wie lange zu warten ist (Retry-After); so lange wartet Paceline vor dem nächsten Aufruf.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Calls are spread out so they stay within the rate limit the provider reports.</source>
+        <translation>Die Aufrufe werden so verteilt, dass sie innerhalb der vom Anbieter gemeldeten Ratenbegrenzung bleiben.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Calls are spaced out to stay within the provider&apos;s rate limit. Change the pause in Settings, under Pacing.</source>
+        <translation>Zwischen den Aufrufen wird pausiert, um die Ratenbegrenzung des Anbieters einzuhalten. Die Pause lässt sich in den Einstellungen unter „Taktung“ ändern.</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Summary</source>
+        <translation>Zusammenfassung</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Key points</source>
+        <translation>Kernpunkte</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Custom</source>
+        <translation>Eigene Anweisung</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Alibaba DashScope (international)</source>
+        <translation>Alibaba DashScope (international)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Alibaba DashScope (mainland China)</source>
+        <translation>Alibaba DashScope (Festlandchina)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Custom URL</source>
+        <translation>Eigene URL</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>another Paceline window</source>
+        <translation>ein anderes Paceline-Fenster</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>“%1” in a terminal</source>
+        <translation>„%1“ in einem Terminal</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>another Paceline worker</source>
+        <translation>eine andere Paceline-Verarbeitung</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 (process %2 on %3) runs this queue.</source>
+        <translation>%1 (Prozess %2 auf %3) bearbeitet diese Warteschlange.</translation>
+    </message>
+</context>
+<context>
+    <name>DetailPane</name>
+    <message>
+        <location filename="../../gui/detail_pane.py" line="+94"/>
+        <source>Export</source>
+        <translation>Exportieren</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>Result</source>
+        <translation>Ergebnis</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Log</source>
+        <translation>Protokoll</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Markdown…</source>
+        <translation>Markdown…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>JSON…</source>
+        <translation>JSON…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>CSV…</source>
+        <translation>CSV…</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>No job selected</source>
+        <translation>Kein Auftrag ausgewählt</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Select a job to see its result, error and log. Drop documents anywhere on the window to add them.</source>
+        <translation>Wählen Sie einen Auftrag, um Ergebnis, Fehler und Protokoll zu sehen. Dokumente zum Hinzufügen einfach irgendwo auf das Fenster ziehen.</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+8"/>
+        <source>%n job(s) selected</source>
+        <translation>
+            <numerusform>%n Auftrag ausgewählt</numerusform>
+            <numerusform>%n Aufträge ausgewählt</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Export saves the results of all selected jobs.</source>
+        <translation>„Exportieren“ speichert die Ergebnisse aller ausgewählten Aufträge.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Loading the job&apos;s details</source>
+        <translation>Laden der Auftragsdetails</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+42"/>
+        <source>%n token(s)</source>
+        <translation>
+            <numerusform>%n Token</numerusform>
+            <numerusform>%n Tokens</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Re-trigger</source>
+        <translation>Neu anstoßen</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Stale since %1: it was running when Paceline stopped.</source>
+        <translation>Unterbrochen seit %1: Der Auftrag lief, als Paceline beendet wurde.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stale: it was running when Paceline stopped.</source>
+        <translation>Unterbrochen: Der Auftrag lief, als Paceline beendet wurde.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Failed (%1)</source>
+        <translation>Fehlgeschlagen (%1)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The last attempt failed; the job will be tried again.</source>
+        <translation>Der letzte Versuch ist fehlgeschlagen; der Auftrag wird erneut versucht.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Waiting in the queue.</source>
+        <translation>Wartet in der Warteschlange.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Working on it: %1 of %2 parts done.</source>
+        <translation>In Arbeit: %1 von %2 Teilen erledigt.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Working on it…</source>
+        <translation>In Arbeit…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Cancelled: no result.</source>
+        <translation>Abgebrochen: kein Ergebnis.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>No result.</source>
+        <translation>Kein Ergebnis.</translation>
+    </message>
+</context>
+<context>
+    <name>DropOverlay</name>
+    <message numerus="yes">
+        <location filename="../../gui/drop_overlay.py" line="+42"/>
+        <source>Drop to add %n item(s) to the queue</source>
+        <translation>
+            <numerusform>Loslassen, um %n Element in die Warteschlange aufzunehmen</numerusform>
+            <numerusform>Loslassen, um %n Elemente in die Warteschlange aufzunehmen</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Folders are searched for supported documents, including subfolders.</source>
+        <translation>Ordner werden samt Unterordnern nach unterstützten Dokumenten durchsucht.</translation>
+    </message>
+</context>
+<context>
+    <name>Format</name>
+    <message>
+        <location filename="../../gui/formatting.py" line="+30"/>
+        <source>Queued</source>
+        <translation>Wartend</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Running</source>
+        <translation>Läuft</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Done</source>
+        <translation>Erledigt</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Failed</source>
+        <translation>Fehlgeschlagen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cancelled</source>
+        <translation>Abgebrochen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stale</source>
+        <translation>Unterbrochen</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>&lt; %1 s</source>
+        <translation>&lt; %1 s</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+3"/>
+        <source>%1 s</source>
+        <translation>%1 s</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 min %2 s</source>
+        <translation>%1 min %2 s</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 h %2 min</source>
+        <translation>%1 h %2 min</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1 d %2 h</source>
+        <translation>%1 d %2 h</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>just now</source>
+        <translation>gerade eben</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1 ago</source>
+        <translation>vor %1</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>%1 %</source>
+        <translation>%1 %</translation>
+    </message>
+</context>
+<context>
+    <name>HandOverTexts</name>
+    <message numerus="yes">
+        <location filename="../../gui/app.py" line="-98"/>
+        <source>Paceline is already open: sent %n item(s) to its window.</source>
+        <translation>
+            <numerusform>Paceline ist bereits geöffnet: %n Element an sein Fenster übergeben.</numerusform>
+            <numerusform>Paceline ist bereits geöffnet: %n Elemente an sein Fenster übergeben.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Paceline is already open: brought its window to the front.</source>
+        <translation>Paceline ist bereits geöffnet: Sein Fenster wurde nach vorn geholt.</translation>
+    </message>
+</context>
+<context>
+    <name>JobActions</name>
+    <message>
+        <location filename="../../gui/job_actions.py" line="+55"/>
+        <location line="+120"/>
+        <source>&amp;Pause queue</source>
+        <translation>Warteschlange &amp;anhalten</translation>
+    </message>
+    <message>
+        <location line="-119"/>
+        <source>Pause or resume the queue</source>
+        <translation>Warteschlange anhalten oder fortsetzen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Retry &amp;now</source>
+        <translation>&amp;Sofort versuchen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>End the current wait and make the next call now</source>
+        <translation>Die aktuelle Wartezeit beenden und den nächsten Aufruf sofort senden</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Re-trigger</source>
+        <translation>&amp;Neu anstoßen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Queue the selected stale, failed or cancelled jobs again</source>
+        <translation>Die ausgewählten unterbrochenen, fehlgeschlagenen oder abgebrochenen Aufträge erneut einreihen</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Re-trigger all &amp;stale</source>
+        <translation>Alle &amp;unterbrochenen neu anstoßen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Queue every stale job again</source>
+        <translation>Alle unterbrochenen Aufträge erneut einreihen</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Retry all &amp;failed</source>
+        <translation>Alle &amp;fehlgeschlagenen wiederholen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Queue every failed job again</source>
+        <translation>Alle fehlgeschlagenen Aufträge erneut einreihen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Cancel</source>
+        <translation>Ab&amp;brechen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cancel the selected queued or running jobs</source>
+        <translation>Die ausgewählten wartenden oder laufenden Aufträge abbrechen</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Re&amp;move</source>
+        <translation>En&amp;tfernen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Remove the selected finished jobs and their results</source>
+        <translation>Die ausgewählten abgeschlossenen Aufträge samt Ergebnissen entfernen</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>C&amp;lear finished</source>
+        <translation>A&amp;bgeschlossene entfernen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Remove all done and cancelled jobs from the list</source>
+        <translation>Alle erledigten und abgebrochenen Aufträge aus der Liste entfernen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Move to &amp;top</source>
+        <translation>Ganz nach &amp;oben</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Run the selected queued jobs first</source>
+        <translation>Die ausgewählten wartenden Aufträge als Erste ausführen</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Move &amp;up</source>
+        <translation>Einen Platz &amp;höher</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Move the selected queued jobs up one place</source>
+        <translation>Die ausgewählten wartenden Aufträge um einen Platz nach oben schieben</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Move &amp;down</source>
+        <translation>Einen Platz t&amp;iefer</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Move the selected queued jobs down one place</source>
+        <translation>Die ausgewählten wartenden Aufträge um einen Platz nach unten schieben</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Move to &amp;bottom</source>
+        <translation>Ganz nach &amp;unten</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Run the selected queued jobs last</source>
+        <translation>Die ausgewählten wartenden Aufträge als Letzte ausführen</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Open document</source>
+        <translation>Dokument ö&amp;ffnen</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Open the selected documents in their usual application</source>
+        <translation>Die ausgewählten Dokumente mit ihrem üblichen Programm öffnen</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Copy &amp;error</source>
+        <translation>Fehler &amp;kopieren</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Copy the error or stale reason of the selected jobs</source>
+        <translation>Fehler oder Unterbrechungsgrund der ausgewählten Aufträge kopieren</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Export…</source>
+        <translation>E&amp;xportieren…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Export the selected jobs as Markdown, JSON or CSV</source>
+        <translation>Die ausgewählten Aufträge als Markdown, JSON oder CSV exportieren</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Retry &amp;failed</source>
+        <translation>&amp;Fehlgeschlagene wiederholen</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Move</source>
+        <translation>&amp;Verschieben</translation>
+    </message>
+    <message>
+        <location line="+67"/>
+        <source>Resume &amp;queue</source>
+        <translation>Warteschlange fo&amp;rtsetzen</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>All failed jobs (%1)</source>
+        <translation>Alle fehlgeschlagenen Aufträge (%1)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>no error kind</source>
+        <translation>ohne Fehlerart</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Only “%1” (%2)</source>
+        <translation>Nur „%1“ (%2)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Reading the failed jobs</source>
+        <translation>Lesen der fehlgeschlagenen Aufträge</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Pausing or resuming the queue</source>
+        <translation>Anhalten oder Fortsetzen der Warteschlange</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Queue resumed.</source>
+        <translation>Warteschlange fortgesetzt.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Queue paused: the running call finishes, nothing new starts.</source>
+        <translation>Warteschlange angehalten: Der laufende Aufruf wird beendet, nichts Neues beginnt.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Retrying now.</source>
+        <translation>Wird sofort versucht.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Re-triggering jobs</source>
+        <translation>Neues Anstoßen von Aufträgen</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <location line="+12"/>
+        <source>%n job(s) queued again.</source>
+        <translation>
+            <numerusform>%n Auftrag erneut eingereiht.</numerusform>
+            <numerusform>%n Aufträge erneut eingereiht.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="-8"/>
+        <source>Re-triggering stale jobs</source>
+        <translation>Neues Anstoßen unterbrochener Aufträge</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Retrying failed jobs</source>
+        <translation>Wiederholen fehlgeschlagener Aufträge</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Cancelling jobs</source>
+        <translation>Abbrechen von Aufträgen</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>%n job(s) cancelled.</source>
+        <translation>
+            <numerusform>%n Auftrag abgebrochen.</numerusform>
+            <numerusform>%n Aufträge abgebrochen.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Remove jobs</source>
+        <translation>Aufträge entfernen</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>Remove %n job(s) and their results from the list? The documents themselves are not touched.</source>
+        <translation>
+            <numerusform>%n Auftrag samt Ergebnis aus der Liste entfernen? Die Dokumente selbst bleiben unberührt.</numerusform>
+            <numerusform>%n Aufträge samt Ergebnissen aus der Liste entfernen? Die Dokumente selbst bleiben unberührt.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Removing jobs</source>
+        <translation>Entfernen von Aufträgen</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>%n job(s) removed.</source>
+        <translation>
+            <numerusform>%n Auftrag entfernt.</numerusform>
+            <numerusform>%n Aufträge entfernt.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Clear finished</source>
+        <translation>Abgeschlossene entfernen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Remove every done and cancelled job and its result from the list? Failed and stale jobs stay. The documents themselves are not touched.</source>
+        <translation>Alle erledigten und abgebrochenen Aufträge samt Ergebnissen aus der Liste entfernen? Fehlgeschlagene und unterbrochene Aufträge bleiben. Die Dokumente selbst bleiben unberührt.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Clearing finished jobs</source>
+        <translation>Entfernen abgeschlossener Aufträge</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>%n finished job(s) removed.</source>
+        <translation>
+            <numerusform>%n abgeschlossener Auftrag entfernt.</numerusform>
+            <numerusform>%n abgeschlossene Aufträge entfernt.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Reordering the queue</source>
+        <translation>Umsortieren der Warteschlange</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>%1 is no longer there: it was moved or deleted after it was added.</source>
+        <translation>%1 ist nicht mehr vorhanden: Die Datei wurde nach dem Hinzufügen verschoben oder gelöscht.</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Copied.</source>
+        <translation>Kopiert.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Select the jobs to export first.</source>
+        <translation>Wählen Sie zuerst die zu exportierenden Aufträge aus.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Exporting jobs</source>
+        <translation>Exportieren von Aufträgen</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Could not write %1: %2. Choose another folder.</source>
+        <translation>%1 konnte nicht geschrieben werden: %2. Wählen Sie einen anderen Ordner.</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>Exported %n job(s) to %1.</source>
+        <translation>
+            <numerusform>%n Auftrag nach %1 exportiert.</numerusform>
+            <numerusform>%n Aufträge nach %1 exportiert.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Markdown (*.md)</source>
+        <translation>Markdown (*.md)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>JSON (*.json)</source>
+        <translation>JSON (*.json)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>CSV (*.csv)</source>
+        <translation>CSV (*.csv)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Export jobs</source>
+        <translation>Aufträge exportieren</translation>
+    </message>
+</context>
+<context>
+    <name>JobsModel</name>
+    <message>
+        <location filename="../../gui/jobs_model.py" line="+293"/>
+        <source>Loading older jobs</source>
+        <translation>Laden älterer Aufträge</translation>
+    </message>
+    <message>
+        <location line="+118"/>
+        <source>#</source>
+        <translation>#</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Document</source>
+        <translation>Dokument</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Profile</source>
+        <translation>Profil</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>State</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Progress</source>
+        <translation>Fortschritt</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>ETA</source>
+        <translation>Restzeit</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Attempts</source>
+        <translation>Versuche</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Tokens</source>
+        <translation>Tokens</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Duration</source>
+        <translation>Dauer</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Error / reason</source>
+        <translation>Fehler / Grund</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Place in the queue: 1 runs next</source>
+        <translation>Platz in der Warteschlange: 1 ist als Nächstes dran</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Estimated time until the job is done</source>
+        <translation>Geschätzte Zeit, bis der Auftrag erledigt ist</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Attempts used of those allowed</source>
+        <translation>Verbrauchte von den erlaubten Versuchen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Prompt and completion tokens used</source>
+        <translation>Verbrauchte Tokens für Anfrage und Antwort</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Time spent in calls (elapsed time while running)</source>
+        <translation>In Aufrufen verbrachte Zeit (bei laufenden Aufträgen die bisherige Zeit)</translation>
+    </message>
+    <message>
+        <location line="+50"/>
+        <source>%1, %2</source>
+        <translation>%1, %2</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Queued, will retry</source>
+        <translation>Wartend, neuer Versuch folgt</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>≈ %1</source>
+        <translation>≈ %1</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>%1 of %2</source>
+        <translation>%1 von %2</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>%1
+
+Error kind: %2</source>
+        <translation>%1
+
+Fehlerart: %2</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>%1 of %2 parts done</source>
+        <translation>%1 von %2 Teilen erledigt</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../../gui/main_window.py" line="+107"/>
+        <source>Paceline</source>
+        <translation>Paceline</translation>
+    </message>
+    <message>
+        <location line="+104"/>
+        <source>Add &amp;files…</source>
+        <translation>&amp;Dateien hinzufügen…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Add documents to the queue</source>
+        <translation>Dokumente in die Warteschlange aufnehmen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Add f&amp;older…</source>
+        <translation>&amp;Ordner hinzufügen…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Add every supported document in a folder and its subfolders</source>
+        <translation>Alle unterstützten Dokumente eines Ordners und seiner Unterordner aufnehmen</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Settings…</source>
+        <translation>&amp;Einstellungen…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Provider, API key, pacing, queue and profiles</source>
+        <translation>Anbieter, API-Schlüssel, Taktung, Warteschlange und Profile</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Quit</source>
+        <translation>&amp;Beenden</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stop the worker and close Paceline</source>
+        <translation>Die Verarbeitung anhalten und Paceline beenden</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Close window</source>
+        <translation>Fenster &amp;schließen</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Close the window (Paceline keeps running in the tray if the settings say so)</source>
+        <translation>Das Fenster schließen (Paceline läuft im Infobereich weiter, wenn die Einstellungen das vorsehen)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Find</source>
+        <translation>&amp;Suchen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Search the jobs</source>
+        <translation>Die Aufträge durchsuchen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show &amp;result</source>
+        <translation>&amp;Ergebnis zeigen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show the selected job&apos;s result</source>
+        <translation>Das Ergebnis des ausgewählten Auftrags zeigen</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;About Paceline</source>
+        <translation>Ü&amp;ber Paceline</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>Search documents, profiles and errors</source>
+        <translation>Dokumente, Profile und Fehler durchsuchen</translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <source>&amp;File</source>
+        <translation>&amp;Datei</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>&amp;Queue</source>
+        <translation>&amp;Warteschlange</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>&amp;Job</source>
+        <translation>&amp;Auftrag</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>&amp;View</source>
+        <translation>A&amp;nsicht</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Help</source>
+        <translation>&amp;Hilfe</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Main</source>
+        <translation>Hauptleiste</translation>
+    </message>
+    <message>
+        <location line="+103"/>
+        <source>Reading the failed jobs</source>
+        <translation>Lesen der fehlgeschlagenen Aufträge</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+81"/>
+        <source>Adding %n item(s)…</source>
+        <translation>
+            <numerusform>%n Element wird aufgenommen…</numerusform>
+            <numerusform>%n Elemente werden aufgenommen…</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Adding documents</source>
+        <translation>Aufnehmen von Dokumenten</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Nothing was added.</source>
+        <translation>Nichts wurde aufgenommen.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Details…</source>
+        <translation>Einzelheiten…</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Added documents</source>
+        <translation>Aufgenommene Dokumente</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Documents (%1)</source>
+        <translation>Dokumente (%1)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>All files (*)</source>
+        <translation>Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Add documents</source>
+        <translation>Dokumente hinzufügen</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Add a folder</source>
+        <translation>Ordner hinzufügen</translation>
+    </message>
+    <message>
+        <location line="+45"/>
+        <source>Applying the settings</source>
+        <translation>Übernehmen der Einstellungen</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Settings saved.</source>
+        <translation>Einstellungen gespeichert.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Settings saved. The analyzer switches when the running job finishes.</source>
+        <translation>Einstellungen gespeichert. Die Analyse wechselt, sobald der laufende Auftrag fertig ist.</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>This window is monitoring: another worker runs the queue.</source>
+        <translation>Dieses Fenster beobachtet nur: Eine andere Verarbeitung bearbeitet die Warteschlange.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1 Jobs you add here are processed by it. When it stops, click Take over.</source>
+        <translation>%1 Aufträge, die Sie hier hinzufügen, werden dort verarbeitet. Sobald sie endet, klicken Sie auf „Übernehmen“.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Take over</source>
+        <translation>Übernehmen</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The worker cannot start with the current settings.</source>
+        <translation>Mit den aktuellen Einstellungen kann die Verarbeitung nicht starten.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Open Settings…</source>
+        <translation>Einstellungen öffnen…</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Starting the worker</source>
+        <translation>Starten der Verarbeitung</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>%1 failed.</source>
+        <translation>%1 ist fehlgeschlagen.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1 The details are in the log file in %2.</source>
+        <translation>%1 Einzelheiten stehen in der Protokolldatei in %2.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>About Paceline</source>
+        <translation>Über Paceline</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Paceline %1
+
+A queue runner for document analysis through rate-limited language-model APIs.
+
+Data folder: %2</source>
+        <translation>Paceline %1
+
+Eine Warteschlange für Dokumentanalysen über ratenbegrenzte Sprachmodell-APIs.
+
+Datenordner: %2</translation>
+    </message>
+    <message>
+        <location line="+70"/>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Paceline is still running</source>
+        <translation>Paceline läuft weiter</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The queue goes on in the background. Click the tray icon to open the window; choose Quit in its menu to stop Paceline.</source>
+        <translation>Die Warteschlange läuft im Hintergrund weiter. Ein Klick auf das Symbol im Infobereich öffnet das Fenster; „Beenden“ in seinem Menü beendet Paceline.</translation>
+    </message>
+</context>
+<context>
+    <name>QueueBanner</name>
+    <message>
+        <location filename="../../gui/banner.py" line="+203"/>
+        <source>The queue is paused. Queued jobs wait until you resume it.</source>
+        <translation>Die Warteschlange ist angehalten. Wartende Aufträge warten, bis Sie sie fortsetzen.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+33"/>
+        <source>Resume</source>
+        <translation>Fortsetzen</translation>
+    </message>
+    <message>
+        <location line="-29"/>
+        <source>Calling the provider…</source>
+        <translation>Der Anbieter wird aufgerufen…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Calls are paced to stay within the provider&apos;s rate limits.</source>
+        <translation>Die Aufrufe werden getaktet, um die Ratenbegrenzung des Anbieters einzuhalten.</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+5"/>
+        <source>The queue is full: %n waiting job(s).</source>
+        <translation>
+            <numerusform>Die Warteschlange ist voll: %n wartender Auftrag.</numerusform>
+            <numerusform>Die Warteschlange ist voll: %n wartende Aufträge.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>New files are not added until some finish, or until you raise the limit (%1) in Settings.</source>
+        <translation>Neue Dateien werden erst aufgenommen, wenn einige fertig sind oder Sie die Grenze (%1) in den Einstellungen erhöhen.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Settings…</source>
+        <translation>Einstellungen…</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Open Settings…</source>
+        <translation>Einstellungen öffnen…</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+9"/>
+        <source>Backing off after %n failed call(s): next try in %1.</source>
+        <translation>
+            <numerusform>Pause nach %n fehlgeschlagenen Aufruf: nächster Versuch in %1.</numerusform>
+            <numerusform>Pause nach %n fehlgeschlagenen Aufrufen: nächster Versuch in %1.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The server asked Paceline to wait: next call in %1.</source>
+        <translation>Der Server hat um Geduld gebeten: nächster Aufruf in %1.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Throttled to stay within the rate limit: next call in %1.</source>
+        <translation>Gedrosselt, um die Ratenbegrenzung einzuhalten: nächster Aufruf in %1.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Pausing between calls: next call in %1.</source>
+        <translation>Pause zwischen den Aufrufen: nächster Aufruf in %1.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Last error: %1. %2</source>
+        <translation>Letzter Fehler: %1. %2</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Retry now</source>
+        <translation>Sofort versuchen</translation>
+    </message>
+</context>
+<context>
+    <name>QueueWatch</name>
+    <message>
+        <location filename="../../gui/queue_watch.py" line="+68"/>
+        <source>%1 done, %2 failed</source>
+        <translation>%1 erledigt, %2 fehlgeschlagen</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>%n done</source>
+        <translation>
+            <numerusform>%n erledigt</numerusform>
+            <numerusform>%n erledigt</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The queue is empty</source>
+        <translation>Die Warteschlange ist leer</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Paceline — the queue is empty</source>
+        <translation>Paceline – die Warteschlange ist leer</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>Paceline — paused, %n job(s) waiting</source>
+        <translation>
+            <numerusform>Paceline – angehalten, %n Auftrag wartet</numerusform>
+            <numerusform>Paceline – angehalten, %n Aufträge warten</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Paceline — %1 of %2 done</source>
+        <translation>Paceline – %1 von %2 erledigt</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Paceline — %1 of %2 done, ETA %3</source>
+        <translation>Paceline – %1 von %2 erledigt, Restzeit %3</translation>
+    </message>
+</context>
+<context>
+    <name>ReasonDelegate</name>
+    <message>
+        <location filename="../../gui/reason_delegate.py" line="+41"/>
+        <source>Re-trigger</source>
+        <translation>Neu anstoßen</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <location filename="../../gui/settings_dialog.py" line="+63"/>
+        <source>Paceline Settings</source>
+        <translation>Paceline-Einstellungen</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Provider</source>
+        <translation>Anbieter</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Pacing</source>
+        <translation>Taktung</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Queue</source>
+        <translation>Warteschlange</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Profiles</source>
+        <translation>Profile</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Desktop</source>
+        <translation>Arbeitsplatz</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>Offline analyzer (no key, no network)</source>
+        <translation>Offline-Analyse (ohne Schlüssel, ohne Netz)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>OpenAI-compatible API</source>
+        <translation>OpenAI-kompatible API</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Analyzer:</source>
+        <translation>Analyse:</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Service:</source>
+        <translation>Dienst:</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>API base URL:</source>
+        <translation>API-Basis-URL:</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Fetch list</source>
+        <translation>Liste abrufen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Ask the server which models it offers</source>
+        <translation>Den Server fragen, welche Modelle er anbietet</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Model:</source>
+        <translation>Modell:</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Show key</source>
+        <translation>Schlüssel zeigen</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Forget stored key</source>
+        <translation>Gespeicherten Schlüssel vergessen</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>API key:</source>
+        <translation>API-Schlüssel:</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source> characters</source>
+        <translation> Zeichen</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Longer documents are split into parts of this size; each part is one call.</source>
+        <translation>Längere Dokumente werden in Teile dieser Größe zerlegt; jeder Teil ist ein Aufruf.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Part size:</source>
+        <translation>Teilgröße:</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Fixed pause between calls</source>
+        <translation>Feste Pause zwischen Aufrufen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Adaptive (follow the provider&apos;s rate-limit headers)</source>
+        <translation>Adaptiv (folgt den Ratenangaben des Anbieters)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Pacing:</source>
+        <translation>Taktung:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Pause between calls:</source>
+        <translation>Pause zwischen Aufrufen:</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Calls at once (adaptive):</source>
+        <translation>Gleichzeitige Aufrufe (adaptiv):</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Backoff after a failure, first wait:</source>
+        <translation>Wartezeit nach einem Fehler, zu Beginn:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Backoff, longest wait:</source>
+        <translation>Wartezeit nach Fehlern, höchstens:</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Attempts per job:</source>
+        <translation>Versuche pro Auftrag:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A server&apos;s Retry-After always wins over the backoff. The offline analyzer is never paced.</source>
+        <translation>Ein Retry-After des Servers hat immer Vorrang vor der Wartezeit. Die Offline-Analyse wird nie getaktet.</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source> waiting jobs</source>
+        <translation> wartende Aufträge</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Queue limit:</source>
+        <translation>Grenze der Warteschlange:</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Used for the cost shown in the status bar</source>
+        <translation>Für die Kosten in der Statusleiste</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Price per 1,000 tokens:</source>
+        <translation>Preis pro 1.000 Tokens:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Profile for new documents:</source>
+        <translation>Profil für neue Dokumente:</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Add</source>
+        <translation>Hinzufügen</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Remove</source>
+        <translation>Entfernen</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Name:</source>
+        <translation>Name:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Prompt:</source>
+        <translation>Anweisung:</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Keep running in the tray when the window is closed</source>
+        <translation>Nach dem Schließen des Fensters im Infobereich weiterlaufen</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Closing:</source>
+        <translation>Schließen:</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>This desktop has no system tray: closing the window quits Paceline.</source>
+        <translation>Diese Arbeitsumgebung hat keinen Infobereich: Das Schließen des Fensters beendet Paceline.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Show a notification when the queue is empty</source>
+        <translation>Benachrichtigen, wenn die Warteschlange leer ist</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Notifications:</source>
+        <translation>Benachrichtigungen:</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>As the system (%1)</source>
+        <translation>Wie das System (%1)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Language:</source>
+        <translation>Sprache:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A new language is used from the next start of Paceline.</source>
+        <translation>Eine neue Sprache gilt ab dem nächsten Start von Paceline.</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source> s</source>
+        <translation> s</translation>
+    </message>
+    <message>
+        <location line="+60"/>
+        <source>These settings cannot be saved.</source>
+        <translation>Diese Einstellungen können nicht gespeichert werden.</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>The settings could not be written.</source>
+        <translation>Die Einstellungen konnten nicht geschrieben werden.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1. Check that %2 is writable.</source>
+        <translation>%1. Prüfen Sie, ob %2 beschreibbar ist.</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>Set by the environment variable %1, which wins over this setting.</source>
+        <translation>Von der Umgebungsvariablen %1 vorgegeben, die Vorrang vor dieser Einstellung hat.</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>https://…/v1 (required)</source>
+        <translation>https://…/v1 (erforderlich)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>first model the server lists</source>
+        <translation>erstes Modell, das der Server nennt</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>The stored key will be removed when you save.</source>
+        <translation>Der gespeicherte Schlüssel wird beim Speichern entfernt.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The key comes from the environment variable %1, which wins over a stored key.</source>
+        <translation>Der Schlüssel stammt aus der Umgebungsvariablen %1, die Vorrang vor einem gespeicherten Schlüssel hat.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>A key is stored in the system keyring. Type a new one to replace it.</source>
+        <translation>Ein Schlüssel ist im Schlüsselbund des Systems gespeichert. Geben Sie einen neuen ein, um ihn zu ersetzen.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A key is stored in a file only you can read. Type a new one to replace it.</source>
+        <translation>Ein Schlüssel ist in einer Datei gespeichert, die nur Sie lesen können. Geben Sie einen neuen ein, um ihn zu ersetzen.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>No key stored yet. It is kept in the system keyring (or a private file), never in the settings file.</source>
+        <translation>Noch kein Schlüssel gespeichert. Er wird im Schlüsselbund des Systems (oder einer privaten Datei) abgelegt, nie in der Einstellungsdatei.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Local servers usually need no key.</source>
+        <translation>Lokale Server brauchen meist keinen Schlüssel.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>stored</source>
+        <translation>gespeichert</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>none</source>
+        <translation>keiner</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Fetching the model list</source>
+        <translation>Abrufen der Modellliste</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>The model list could not be fetched.</source>
+        <translation>Die Modellliste konnte nicht abgerufen werden.</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+9"/>
+        <source>%n model(s) available.</source>
+        <translation>
+            <numerusform>%n Modell verfügbar.</numerusform>
+            <numerusform>%n Modelle verfügbar.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>%1 (built-in)</source>
+        <translation>%1 (eingebaut)</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>%1 (edited)</source>
+        <translation>%1 (bearbeitet)</translation>
+    </message>
+    <message>
+        <location line="+38"/>
+        <source>Jobs keep the prompt they were queued with; changes apply to new jobs.</source>
+        <translation>Aufträge behalten die Anweisung, mit der sie eingereiht wurden; Änderungen gelten für neue Aufträge.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Built-in profiles cannot be changed. Add your own to use another prompt.</source>
+        <translation>Eingebaute Profile lassen sich nicht ändern. Legen Sie ein eigenes an, um eine andere Anweisung zu verwenden.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>My profile %1</source>
+        <translation>Mein Profil %1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Analyse the following document.</source>
+        <translation>Analysiere das folgende Dokument.</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>A profile with that name exists already.</source>
+        <translation>Ein Profil mit diesem Namen gibt es bereits.</translation>
+    </message>
+</context>
+<context>
+    <name>StatusSummaryBar</name>
+    <message>
+        <location filename="../../gui/status_bar.py" line="+30"/>
+        <source>Queue empty</source>
+        <translation>Warteschlange leer</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>Paused: %n job(s) waiting</source>
+        <translation>
+            <numerusform>Angehalten: %n Auftrag wartet</numerusform>
+            <numerusform>Angehalten: %n Aufträge warten</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>ETA unknown</source>
+        <translation>Restzeit unbekannt</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>ETA %1 for %n job(s)</source>
+        <translation>
+            <numerusform>Restzeit %1 für %n Auftrag</numerusform>
+            <numerusform>Restzeit %1 für %n Aufträge</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 done · %2 failed · %3 stale</source>
+        <translation>%1 erledigt · %2 fehlgeschlagen · %3 unterbrochen</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 tokens</source>
+        <translation>%1 Tokens</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1 · cost %2</source>
+        <translation>%1 · Kosten %2</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Price per 1,000 tokens: %1 (set in Settings)</source>
+        <translation>Preis pro 1.000 Tokens: %1 (in den Einstellungen festgelegt)</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Offline analyzer</source>
+        <translation>Offline-Analyse</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>default model</source>
+        <translation>Standardmodell</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1 via %2, %3 pacing</source>
+        <translation>%1 über %2, %3 Taktung</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>adaptive</source>
+        <translation>adaptive</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>fixed</source>
+        <translation>feste</translation>
+    </message>
+</context>
+<context>
+    <name>StatusTabs</name>
+    <message>
+        <location filename="../../gui/status_tabs.py" line="+39"/>
+        <source>All</source>
+        <translation>Alle</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+</context>
+<context>
+    <name>SummaryRefresher</name>
+    <message>
+        <location filename="../../gui/queue_summary.py" line="+124"/>
+        <source>Reading the queue&apos;s totals</source>
+        <translation>Lesen der Summen der Warteschlange</translation>
+    </message>
+</context>
+<context>
+    <name>TrayIcon</name>
+    <message>
+        <location filename="../../gui/tray.py" line="+27"/>
+        <source>&amp;Show Paceline</source>
+        <translation>Paceline &amp;anzeigen</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Paceline</source>
+        <translation>Paceline</translation>
+    </message>
+</context>
+</TS>
