@@ -55,6 +55,7 @@ from core.events import JobAdded  # noqa: E402
 from core.states import JobState  # noqa: E402
 from core.store import NewJob, Store  # noqa: E402
 from gui.app import PacelineApp  # noqa: E402
+from gui.main_thread_gc import MainThreadGarbageCollector  # noqa: E402
 from gui.palette import apply_style  # noqa: E402
 from gui.translations import install_translators  # noqa: E402
 
@@ -323,6 +324,7 @@ def main() -> int:
         home = scratch / "home-drop"
         os.environ["PACELINE_HOME"] = str(home)
         qt = QApplication(sys.argv[:1])
+        MainThreadGarbageCollector(qt)  # as gui.app.main() does
         apply_style(qt)
         install_translators(qt, "en")
         loop = qasync.QEventLoop(qt)

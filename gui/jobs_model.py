@@ -355,10 +355,6 @@ class JobsModel(QAbstractTableModel):
             return None
         return bisect.bisect_left(self._queue, key) + 1
 
-    @property
-    def queued_count(self) -> int:
-        return len(self._queue)
-
     def active_in_order(self) -> list[Job]:
         """Running jobs, then queued ones in the order the worker claims them (as the store's
         ``queued_in_order``), from memory."""
@@ -370,9 +366,6 @@ class JobsModel(QAbstractTableModel):
         due = self._due.get(job_id)
         return None if due is None else max(0.0, due - self.clock.now())
 
-    def due(self, job_id: int) -> float | None:
-        return self._due.get(job_id)
-
     def set_etas(self, per_job: dict[int, float], now: float | None = None) -> None:
         """Per-job seconds until done (from ``engine.eta()``), measured at ``now``."""
         now = self.clock.now() if now is None else now
@@ -383,8 +376,8 @@ class JobsModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        # Asked for often (each relayout measures every section): answer from a cache that
-        # is refilled when the language changes.
+        # Asked for often (each relayout measures every section): answered from a cache (the
+        # language is chosen at start).
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
             return None
         if self._header is None:
@@ -397,14 +390,6 @@ class JobsModel(QAbstractTableModel):
         if role == _ALIGNMENT and column in NUMERIC_COLUMNS:
             return _RIGHT
         return None
-
-    def retranslate(self) -> None:
-        """The language changed: new header titles and newly worded cells."""
-        self._header = None
-        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(COLUMNS) - 1)
-        if self._jobs:
-            self.dataChanged.emit(self.index(0, 0),
-                                  self.index(len(self._jobs) - 1, len(COLUMNS) - 1))
 
     def _titles(self) -> dict[Column, str]:
         return {

@@ -8,7 +8,16 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QByteArray,
+    QCoreApplication,
+    QEvent,
+    QSettings,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -16,8 +25,10 @@ from PySide6.QtGui import (
     QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
+    QFontMetrics,
     QIcon,
     QKeySequence,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,6 +52,7 @@ from core.documents import supported_suffixes
 from core.engine import Engine
 from core.events import Event, JobAdded, JobChanged, JobProgress, JobRemoved, QueueStateChanged
 from core.jobs import Job
+from core.profiles import BUILTIN_PROFILES
 from core.settings import Settings
 from core.states import ACTIVE_STATES, JobState
 from core.worker_lock import WorkerLock
@@ -77,6 +89,36 @@ COLUMN_WIDTHS = {
     Column.DURATION: 88,
 }
 SUCCESS_BANNER_MS = 8000
+CELL_PADDING = 22  # a cell's margins, in pixels
+SORT_ARROW = 34  # a header's margins and its sort arrow
+STATE_ICON = 22
+MAX_FITTED = 220
+SEARCH_WIDTH = 280
+SEARCH_MIN_WIDTH = 170
+translate = QCoreApplication.translate
+
+
+def fitted_column_widths(metrics: QFontMetrics, model: JobsModel) -> dict[Column, int]:
+    """The first-start widths, widened where the language's words need it ("Zusammenfassung",
+    "Unterbrochen, gerade eben"); a saved header layout replaces them."""
+    def width(*texts: str, extra: int = CELL_PADDING) -> int:
+        return max(metrics.horizontalAdvance(t) for t in texts) + extra
+
+    widths = dict(COLUMN_WIDTHS)
+    for column in Column:  # the title and the sort arrow
+        title = str(model.headerData(column, Qt.Orientation.Horizontal))
+        widths[column] = max(widths.get(column, 0), width(title, extra=SORT_ARROW))
+    # A stale job's age can be longer; it is elided then (the detail pane gives it in full).
+    stale = fmt.fill(translate("JobsModel", "%1, %2"), fmt.state_label(JobState.STALE),
+                     fmt.ago(0))
+    states = [fmt.state_label(s) for s in JobState]
+    widths[Column.STATE] = max(widths[Column.STATE], min(
+        MAX_FITTED, width(stale, translate("JobsModel", "Queued, will retry"), *states,
+                          extra=CELL_PADDING + STATE_ICON)))
+    widths[Column.PROFILE] = max(widths[Column.PROFILE], min(
+        MAX_FITTED, width(*(core_texts.profile_name(p.name) for p in BUILTIN_PROFILES))))
+    widths.pop(Column.ERROR, None)  # the last column stretches
+    return widths
 
 
 def local_paths(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[str]:
@@ -173,7 +215,7 @@ class MainWindow(QMainWindow):
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in COLUMN_WIDTHS.items():
+        for column, width in fitted_column_widths(view.fontMetrics(), self.model).items():
             view.setColumnWidth(column, width)
         self.progress_delegate = ProgressDelegate(view)
         view.setItemDelegateForColumn(Column.PROGRESS, self.progress_delegate)
@@ -261,7 +303,7 @@ class MainWindow(QMainWindow):
         self.search.setAcceptDrops(False)  # a drop anywhere adds documents
         self.search.addAction(line_icon("search", self.palette()),
                               QLineEdit.ActionPosition.LeadingPosition)
-        self.search.setMinimumWidth(260)
+        self.search.setFixedWidth(SEARCH_WIDTH)  # narrower when the tabs need the room
         self.search.textChanged.connect(self.proxy.set_search)
         tab_row = QHBoxLayout()
         tab_row.setContentsMargins(0, 0, 0, 0)
@@ -404,6 +446,7 @@ class MainWindow(QMainWindow):
         failed_changed = summary.counts.get("failed") != self.last_summary.counts.get("failed")
         self.last_summary = summary
         self.tabs.set_counts(summary.counts)
+        self._fit_search()
         self.status.show_summary(summary, self.engine.settings)
         # A paused queue has no ETA: its jobs wait for the person, not for the provider.
         etas = ({} if summary.paused else summary.per_job, summary.measured_at)
@@ -690,6 +733,23 @@ class MainWindow(QMainWindow):
             tab = 0
         if 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_search()
+
+    def _fit_search(self) -> None:
+        """Give the search field what the tabs leave (the tabs' words grow with the counts
+        and the language); below its minimum the tabs get their scroll arrows instead."""
+        central = self.centralWidget()
+        if central is None:
+            return
+        margins = central.layout().contentsMargins()
+        room = (central.width() - margins.left() - margins.right()
+                - self.tabs.sizeHint().width() - 12)
+        width = max(SEARCH_MIN_WIDTH, min(SEARCH_WIDTH, room))
+        if width != self.search.width():
+            self.search.setFixedWidth(width)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange and hasattr(self, "job_actions"):

@@ -1,8 +1,9 @@
-"""Make the README screenshots: the real window during processing, light and dark.
+"""Make the README screenshots: the real window during processing, light, dark and German.
 
     Xvfb :99 -screen 0 1400x900x24 &
     DISPLAY=:99 python docs/screenshots/make_screenshots.py            # light
     DISPLAY=:99 PACELINE_COLOR_SCHEME=dark python docs/screenshots/make_screenshots.py
+    DISPLAY=:99 PACELINE_LANGUAGE=de python docs/screenshots/make_screenshots.py   # main-de
 
 The scene is built through the application itself in a temporary PACELINE_HOME: a job left
 running by a "crashed" process (stale), five documents analysed offline (done, with results),
@@ -35,6 +36,7 @@ from core.engine import Engine  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from core.states import JobState  # noqa: E402
 from gui.app import PacelineApp  # noqa: E402
+from gui.main_thread_gc import MainThreadGarbageCollector  # noqa: E402
 from gui.palette import apply_style, wanted_scheme  # noqa: E402
 from gui.translations import install_translators  # noqa: E402
 from tests.fake_provider import FakeProvider  # noqa: E402
@@ -131,14 +133,17 @@ async def scene(home: Path, docs: dict[str, Path], out: Path) -> None:
 
 def main() -> int:
     scheme = os.environ.get("PACELINE_COLOR_SCHEME", "light")
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / f"main-{scheme}.png"
+    language = os.environ.get("PACELINE_LANGUAGE", "en")
+    name = f"main-{scheme}.png" if language == "en" else f"main-{language}.png"
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / name
     with tempfile.TemporaryDirectory(prefix="paceline-shots-") as tmp:
         home = Path(tmp) / "home"
         os.environ["PACELINE_HOME"] = str(home)
         docs = write_docs(Path(tmp) / "Documents")
         app = QApplication(sys.argv[:1])
+        MainThreadGarbageCollector(app)  # as the application does
         apply_style(app)
-        install_translators(app, "en")
+        install_translators(app, language)
         print(f"palette: {wanted_scheme(app)}")
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)

@@ -98,7 +98,7 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../../gui/app.py" line="+133"/>
+        <location filename="../../gui/app.py" line="+134"/>
         <source>%1
 
 The details are in the log file in %2.</source>
@@ -122,7 +122,7 @@ Einzelheiten stehen in der Protokolldatei in %2.</translation>
         <translation>Ein anderes Paceline-Fenster hält %1, hat die Dateien aber nicht innerhalb weniger Sekunden angenommen. Es wurde nichts aufgenommen. Warten Sie, bis das Fenster wieder reagiert, und versuchen Sie es erneut – oder schließen Sie es (beenden Sie den Prozess, falls er hängt) und starten Sie Paceline neu.</translation>
     </message>
     <message>
-        <location line="+55"/>
+        <location line="+56"/>
         <location line="+23"/>
         <source>Paceline</source>
         <translation>Paceline</translation>
@@ -615,7 +615,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
 <context>
     <name>HandOverTexts</name>
     <message numerus="yes">
-        <location filename="../../gui/app.py" line="-98"/>
+        <location filename="../../gui/app.py" line="-99"/>
         <source>Paceline is already open: sent %n item(s) to its window.</source>
         <translation>
             <numerusform>Paceline ist bereits geöffnet: %n Element an sein Fenster übergeben.</numerusform>
@@ -1065,11 +1065,13 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
     </message>
     <message>
         <location line="+50"/>
+        <location filename="../../gui/main_window.py" line="+109"/>
         <source>%1, %2</source>
         <translation>%1, %2</translation>
     </message>
     <message>
         <location line="+2"/>
+        <location filename="../../gui/main_window.py" line="+4"/>
         <source>Queued, will retry</source>
         <translation>Wartend, neuer Versuch folgt</translation>
     </message>
@@ -1101,7 +1103,7 @@ Fehlerart: %2</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../gui/main_window.py" line="+107"/>
+        <location filename="../../gui/main_window.py" line="+33"/>
         <source>Paceline</source>
         <translation>Paceline</translation>
     </message>
@@ -1186,7 +1188,7 @@ Fehlerart: %2</translation>
         <translation>Dokumente, Profile und Fehler durchsuchen</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+38"/>
         <source>&amp;File</source>
         <translation>&amp;Datei</translation>
     </message>

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import qasync
-from PySide6.QtCore import QCoreApplication, QLocale, QPoint, Qt
+from PySide6.QtCore import QCoreApplication, QLocale, QPoint, Qt, QTranslator
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -144,15 +144,31 @@ def test_every_string_has_a_finished_german_translation() -> None:
         if len(forms) != (2 if message.get("numerus") == "yes" else 1) or not all(forms):
             problems.append(f"{context}: {source!r} has empty forms")
         for form in forms:
-            if sorted(PLACEHOLDER.findall(form)) != sorted(set(PLACEHOLDER.findall(source))) \
-                    and set(PLACEHOLDER.findall(form)) != set(PLACEHOLDER.findall(source)):
+            if set(PLACEHOLDER.findall(form)) != set(PLACEHOLDER.findall(source)):
                 problems.append(f"{context}: {form!r} loses a placeholder of {source!r}")
             if form == source and source not in SAME_IN_BOTH and not _only_placeholders(source):
                 problems.append(f"{context}: {source!r} is not translated")
     assert count > 300
     assert problems == []
-    compiled = GERMAN_TS.with_suffix(".qm")
-    assert compiled.exists() and compiled.stat().st_mtime >= GERMAN_TS.stat().st_mtime - 1
+
+
+def test_the_compiled_german_file_matches_its_source(styled_app: QApplication) -> None:
+    """paceline_de.qm was compiled from the current paceline_de.ts (lrelease was run)."""
+    compiled = QTranslator()
+    assert compiled.load(str(GERMAN_TS.with_suffix(".qm")))
+    stale = []
+    for context, message in _messages(GERMAN_TS):
+        source = message.findtext("source") or ""
+        translation = message.find("translation")
+        assert translation is not None
+        if message.get("numerus") == "yes":
+            forms = [f.text for f in translation.iter("numerusform")]
+            got = [compiled.translate(context, source, None, n) for n in (1, 2)]
+        else:
+            forms, got = [translation.text], [compiled.translate(context, source)]
+        if got != forms:
+            stale.append(f"{context}: {source!r}")
+    assert stale == []
 
 
 def test_the_german_translation_loads(german: QApplication) -> None:
