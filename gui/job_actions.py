@@ -22,6 +22,7 @@ from core.jobs import Job
 from core.states import ACTIVE_STATES, REMOVABLE_STATES, RETRIGGERABLE_STATES, JobState
 from gui import core_texts
 from gui import formatting as fmt
+from gui.action_factory import make_action
 from gui.icons import line_icon
 from gui.tasks import TaskRunner
 
@@ -117,14 +118,9 @@ class JobActions(QObject):
         tip: str,
         slot: Callable[[], object],
     ) -> QAction:
-        action = QAction(line_icon(icon, self.window.palette()), text, self)
-        action.setProperty("iconName", icon)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setToolTip(tip)
-        action.setStatusTip(tip)
-        action.triggered.connect(lambda _checked=False: slot())
-        return action
+        return make_action(
+            self, line_icon(icon, self.window.palette()), icon, text, shortcut, tip, slot
+        )
 
     def all_actions(self) -> list[QAction]:
         return [self.start_pause, self.retry_now, self.retrigger, self.retrigger_all_stale,

@@ -58,6 +58,7 @@ from core.states import ACTIVE_STATES, JobState
 from core.worker_lock import WorkerLock
 from gui import core_texts
 from gui import formatting as fmt
+from gui.action_factory import make_action
 from gui.adaptive_toolbar import AdaptiveToolBar
 from gui.add_report import summarize
 from gui.banner import Banner, QueueBanner, WaitInfo
@@ -241,14 +242,8 @@ class MainWindow(QMainWindow):
 
         def make(icon: str, text: str, shortcut: str | QKeySequence.StandardKey, tip: str,
                  slot: object) -> QAction:
-            action = QAction(line_icon(icon, palette) if icon else app_icon(), text, self)
-            action.setProperty("iconName", icon)
-            if shortcut:
-                action.setShortcut(QKeySequence(shortcut))
-            action.setToolTip(tip)
-            action.setStatusTip(tip)
-            action.triggered.connect(lambda _checked=False: slot())
-            return action
+            picture = line_icon(icon, palette) if icon else app_icon()
+            return make_action(self, picture, icon, text, shortcut, tip, slot)  # type: ignore[arg-type]
 
         self.add_files_action = make("add-file", self.tr("Add &files…"),
                                      QKeySequence.StandardKey.Open,

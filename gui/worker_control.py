@@ -94,12 +94,7 @@ class WorkerControl:
         self._pending = None
         if self._restarting is not None and not self._restarting.done():
             await asyncio.gather(self._restarting, return_exceptions=True)
-        worker = self.engine.worker
-        if worker is not None:
-            worker.stop()
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._stop_running()
         self.on_change()
 
     def close(self) -> None:
@@ -138,15 +133,18 @@ class WorkerControl:
         if self._restarting is None or self._restarting.done():
             self._restarting = asyncio.ensure_future(self._restart())
 
-    async def _restart(self) -> None:
-        settings, self._pending = self._pending, None
-        if settings is None:
-            return
+    async def _stop_running(self) -> None:
         worker = self.engine.worker
         if worker is not None:
             worker.stop()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+
+    async def _restart(self) -> None:
+        settings, self._pending = self._pending, None
+        if settings is None:
+            return
+        await self._stop_running()
         await self.engine.apply_settings(settings)
         await self.start()
