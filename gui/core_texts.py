@@ -52,6 +52,7 @@ def error_kind_label(kind: str | None) -> str:
         "connection": translate("CoreTexts", "Connection failed"),
         "truncated": translate("CoreTexts", "Answer cut off"),
         "queue_full": translate("CoreTexts", "Queue full"),
+        "internal": translate("CoreTexts", "Internal error"),
     }
     if not kind:
         return translate("CoreTexts", "Unknown error")

@@ -486,6 +486,10 @@ class JobsModel(QAbstractTableModel):
                 return fmt.duration(max(0.0, self.clock.wall() - job.started_at))
             return fmt.duration(job.duration_s) if job.duration_s > 0 else ""
         if column == Column.ERROR:
+            # The cell names the kind in the window's language; the core's full message (in
+            # English) is in the tooltip and the detail pane.
+            if job.error and job.error_kind and job.state != JobState.STALE:
+                return core_texts.error_kind_label(job.error_kind)
             return self._error_text(job)
         return ""
 

@@ -278,6 +278,11 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <translation>Warteschlange voll</translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Internal error</source>
+        <translation>Interner Fehler</translation>
+    </message>
+    <message>
         <location line="+3"/>
         <source>Unknown error</source>
         <translation>Unbekannter Fehler</translation>
@@ -631,13 +636,13 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
 <context>
     <name>JobActions</name>
     <message>
-        <location filename="../../gui/job_actions.py" line="+55"/>
-        <location line="+120"/>
+        <location filename="../../gui/job_actions.py" line="+56"/>
+        <location line="+115"/>
         <source>&amp;Pause queue</source>
         <translation>Warteschlange &amp;anhalten</translation>
     </message>
     <message>
-        <location line="-119"/>
+        <location line="-114"/>
         <source>Pause or resume the queue</source>
         <translation>Warteschlange anhalten oder fortsetzen</translation>
     </message>
@@ -792,7 +797,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <translation>&amp;Verschieben</translation>
     </message>
     <message>
-        <location line="+67"/>
+        <location line="+62"/>
         <source>Resume &amp;queue</source>
         <translation>Warteschlange fo&amp;rtsetzen</translation>
     </message>
@@ -989,7 +994,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <translation>Laden älterer Aufträge</translation>
     </message>
     <message>
-        <location line="+118"/>
+        <location line="+103"/>
         <source>#</source>
         <translation>#</translation>
     </message>
@@ -1065,7 +1070,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
     </message>
     <message>
         <location line="+50"/>
-        <location filename="../../gui/main_window.py" line="+109"/>
+        <location filename="../../gui/main_window.py" line="+113"/>
         <source>%1, %2</source>
         <translation>%1, %2</translation>
     </message>
@@ -1086,7 +1091,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <translation>%1 von %2</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+29"/>
         <source>%1
 
 Error kind: %2</source>
@@ -1108,7 +1113,7 @@ Fehlerart: %2</translation>
         <translation>Paceline</translation>
     </message>
     <message>
-        <location line="+104"/>
+        <location line="+98"/>
         <source>Add &amp;files…</source>
         <translation>&amp;Dateien hinzufügen…</translation>
     </message>
@@ -1188,7 +1193,7 @@ Fehlerart: %2</translation>
         <translation>Dokumente, Profile und Fehler durchsuchen</translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="+35"/>
         <source>&amp;File</source>
         <translation>&amp;Datei</translation>
     </message>
@@ -1218,7 +1223,7 @@ Fehlerart: %2</translation>
         <translation>Hauptleiste</translation>
     </message>
     <message>
-        <location line="+103"/>
+        <location line="+104"/>
         <source>Reading the failed jobs</source>
         <translation>Lesen der fehlgeschlagenen Aufträge</translation>
     </message>
@@ -1344,7 +1349,7 @@ Eine Warteschlange für Dokumentanalysen über ratenbegrenzte Sprachmodell-APIs.
 Datenordner: %2</translation>
     </message>
     <message>
-        <location line="+70"/>
+        <location line="+87"/>
         <source>%1: %2</source>
         <translation>%1: %2</translation>
     </message>

@@ -243,3 +243,15 @@ def test_lazy_history_on_a_real_store(loop: qasync.QEventLoop, tmp_path: Path) -
             await store.close()
 
     run(loop, scenario())
+
+
+def test_the_error_cell_names_the_kind_and_the_tooltip_has_the_message() -> None:
+    from PySide6.QtCore import Qt
+
+    model = JobsModel(FakeClock())
+    message = "report.pdf is damaged and cannot be read. Re-save it and add it again."
+    model.on_event(JobAdded(make_job(1, JobState.FAILED, error_kind="corrupt", error=message)))
+    model.flush()
+    cell = model.index(model.row_of(1), Column.ERROR)
+    assert model.data(cell) == "Damaged document"  # in the window's language
+    assert message in model.data(cell, Qt.ItemDataRole.ToolTipRole)
