@@ -36,6 +36,7 @@ from core.logs import setup_logging
 from core.settings import Settings, SettingsError, load_saved
 from gui import formatting as fmt
 from gui import qt_workarounds
+from gui.file_open_events import FileOpenForwarder
 from gui.icons import app_icon
 from gui.main_thread_gc import MainThreadGarbageCollector
 from gui.main_window import MainWindow
@@ -289,6 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return handed_over
     application = PacelineApp(home, given, freeze_gc=True)
     instance.paths_received.connect(application.receive_paths)
+    FileOpenForwarder(application.receive_paths, qt_app)  # macOS "Open With"
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
     keep = _install_signal_handlers(application)
