@@ -76,6 +76,14 @@ class _Stream:
     reported: float = 0.0
 
 
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, marked when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit - 2)
+    return text[: cut if cut > limit // 2 else limit - 2].rstrip() + " …"
+
+
 class OpenAICompatAnalyzer:
     paced = True
     provider = "openai"
@@ -136,8 +144,13 @@ class OpenAICompatAnalyzer:
         self, partials: list[str], profile: Profile, *, progress: Progress
     ) -> CallResult:
         count = len(partials)
+        # Every part result is already paid for: if together they exceed the model's part
+        # size, each is shortened to its fair share rather than failing the whole job with
+        # "context too long" at the last call.
+        share = max(200, self.context_chars // max(1, count) - 40)
         joined = "\n\n".join(
-            f"### Part {n} of {count}\n\n{text.strip()}" for n, text in enumerate(partials, 1)
+            f"### Part {n} of {count}\n\n{shorten(text.strip(), share)}"
+            for n, text in enumerate(partials, 1)
         )
         messages = [
             {"role": "system", "content": COMBINE_PROMPT.format(count=count,

@@ -288,3 +288,12 @@ def test_a_429_carries_its_rate_limit_headers_for_the_pacer() -> None:
                           {"x-ratelimit-limit-requests": "60", "retry-after": "2"})
     assert error.headers["x-ratelimit-limit-requests"] == "60"
     assert error.retry_after == 2
+
+
+def test_the_combining_call_fits_the_part_size_however_many_parts() -> None:
+    from core.analyzers.openai_compat import shorten
+
+    assert shorten("short text", 100) == "short text"
+    long = "word " * 400
+    cut = shorten(long, 300)
+    assert len(cut) <= 300 and cut.endswith(" …")
