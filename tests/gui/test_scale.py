@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,30 +41,28 @@ async def _history(home: Path, finished: int, queued: int) -> None:
         await store.close()
 
 
-def test_a_long_history_opens_with_one_page(loop: qasync.QEventLoop, home: Path) -> None:
+def test_a_long_history_opens_with_one_page(
+    loop: qasync.QEventLoop, home: Path, start_app: Callable[..., PacelineApp]
+) -> None:
     run(loop, _history(home, finished=5000, queued=3))
-    app = PacelineApp(home)
-    run(loop, app.start())
-    try:
-        window = app.window
-        model, proxy = window.model, window.proxy
-        assert model.rowCount() == 3 + PAGE_SIZE  # the queue, and the newest page only
-        assert proxy.rowCount() == model.rowCount()
-        assert window.last_summary.counts["done"] == 5000  # the totals count everything
-        assert window.tabs.count_for(JobState.DONE) == 5000
-        assert all(j.result is None for j in model.jobs())  # no result text kept in memory
-        # The newest history first, right after the queue.
-        ids = [proxy.index(r, 0).data(Role.JOB_ID) for r in range(5)]
-        assert ids == [5001, 5002, 5003, 5000, 4999]
-        assert proxy.canFetchMore(QModelIndex())
-        proxy.fetchMore(QModelIndex())  # what the view does when scrolled to the bottom
-        run(loop, until(lambda: model.rowCount() == 3 + 2 * PAGE_SIZE, what="page two"))
-        assert proxy.rowCount() == model.rowCount()
-        window.table.scrollToBottom()
-        run(loop, until(lambda: model.rowCount() >= 3 + 3 * PAGE_SIZE, what="page three"))
-        assert model.rowCount() < 5003  # still not everything
-    finally:
-        run(loop, app.shutdown())
+    app = start_app()
+    window = app.window
+    model, proxy = window.model, window.proxy
+    assert model.rowCount() == 3 + PAGE_SIZE  # the queue, and the newest page only
+    assert proxy.rowCount() == model.rowCount()
+    assert window.last_summary.counts["done"] == 5000  # the totals count everything
+    assert window.tabs.count_for(JobState.DONE) == 5000
+    assert all(j.result is None for j in model.jobs())  # no result text kept in memory
+    # The newest history first, right after the queue.
+    ids = [proxy.index(r, 0).data(Role.JOB_ID) for r in range(5)]
+    assert ids == [5001, 5002, 5003, 5000, 4999]
+    assert proxy.canFetchMore(QModelIndex())
+    proxy.fetchMore(QModelIndex())  # what the view does when scrolled to the bottom
+    run(loop, until(lambda: model.rowCount() == 3 + 2 * PAGE_SIZE, what="page two"))
+    assert proxy.rowCount() == model.rowCount()
+    window.table.scrollToBottom()
+    run(loop, until(lambda: model.rowCount() >= 3 + 3 * PAGE_SIZE, what="page three"))
+    assert model.rowCount() < 5003  # still not everything
 
 
 def test_a_big_drop_is_one_block_of_rows_in_queue_order(styled_app: object) -> None:

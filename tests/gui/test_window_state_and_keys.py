@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -54,37 +55,31 @@ def test_geometry_tab_splitter_and_columns_come_back(
     assert (home / "window.ini").exists()  # kept in PACELINE_HOME, not the user's config
 
 
-def test_common_actions_have_distinct_shortcuts(
-    loop: qasync.QEventLoop, home: Path
-) -> None:
-    app = PacelineApp(home)
-    run(loop, app.start())
-    try:
-        window = app.window
-        a = window.job_actions
-        expected = {
-            window.add_files_action: QKeySequence.StandardKey.Open,
-            window.find_action: QKeySequence.StandardKey.Find,
-            window.quit_action: QKeySequence.StandardKey.Quit,
-            window.close_window_action: QKeySequence.StandardKey.Close,
-        }
-        for action, key in expected.items():
-            assert action.shortcut() == QKeySequence(key), action.text()
-        named = {window.add_folder_action: "Ctrl+Shift+O", window.settings_action: "Ctrl+,",
-                 a.start_pause: "Ctrl+P", a.retry_now: "F5", a.retrigger: "Ctrl+R",
-                 a.cancel: "Ctrl+.", a.export: "Ctrl+E", a.move_top: "Alt+Home"}
-        for action, key in named.items():
-            assert action.shortcut().toString() == key, action.text()
-        assert [t.shortcut().toString() for t in window.tab_actions] == [
-            f"Ctrl+{n}" for n in range(1, 8)]
-        everything = [*window.findChildren(type(window.quit_action))]
-        keys = Counter(s.toString() for act in everything for s in act.shortcuts()
-                       if not s.isEmpty())
-        assert [k for k, n in keys.items() if n > 1] == []  # no ambiguous shortcut
-        window.tab_actions[3].trigger()
-        assert window.tabs.currentIndex() == 3
-    finally:
-        run(loop, app.shutdown())
+def test_common_actions_have_distinct_shortcuts(start_app: Callable[..., PacelineApp]) -> None:
+    app = start_app()
+    window = app.window
+    a = window.job_actions
+    expected = {
+        window.add_files_action: QKeySequence.StandardKey.Open,
+        window.find_action: QKeySequence.StandardKey.Find,
+        window.quit_action: QKeySequence.StandardKey.Quit,
+        window.close_window_action: QKeySequence.StandardKey.Close,
+    }
+    for action, key in expected.items():
+        assert action.shortcut() == QKeySequence(key), action.text()
+    named = {window.add_folder_action: "Ctrl+Shift+O", window.settings_action: "Ctrl+,",
+             a.start_pause: "Ctrl+P", a.retry_now: "F5", a.retrigger: "Ctrl+R",
+             a.cancel: "Ctrl+.", a.export: "Ctrl+E", a.move_top: "Alt+Home"}
+    for action, key in named.items():
+        assert action.shortcut().toString() == key, action.text()
+    assert [t.shortcut().toString() for t in window.tab_actions] == [
+        f"Ctrl+{n}" for n in range(1, 8)]
+    everything = [*window.findChildren(type(window.quit_action))]
+    keys = Counter(s.toString() for act in everything for s in act.shortcuts()
+                   if not s.isEmpty())
+    assert [k for k, n in keys.items() if n > 1] == []  # no ambiguous shortcut
+    window.tab_actions[3].trigger()
+    assert window.tabs.currentIndex() == 3
 
 
 def test_the_palette_follows_the_systems_scheme(
@@ -112,25 +107,19 @@ def test_the_palette_follows_the_systems_scheme(
         run(loop, app.shutdown())
 
 
-def test_a_narrow_window_drops_words_before_buttons(
-    loop: qasync.QEventLoop, home: Path
-) -> None:
-    app = PacelineApp(home)
-    run(loop, app.start())
-    try:
-        window = app.window
-        toolbar = window.toolbar
-        window.resize(1400, 700)
-        QApplication.processEvents()
-        assert toolbar.icon_only() == []
-        window.resize(820, 700)
-        QApplication.processEvents()
-        dropped = [b.defaultAction().text() for b in toolbar.icon_only()]
-        assert dropped and dropped[0] == window.job_actions.clear_finished.text()
-        assert window.add_files_action.text() not in dropped  # the main action keeps words
-        assert toolbar.layout().sizeHint().width() <= toolbar.contentsRect().width()
-        window.resize(1400, 700)
-        QApplication.processEvents()
-        assert toolbar.icon_only() == []
-    finally:
-        run(loop, app.shutdown())
+def test_a_narrow_window_drops_words_before_buttons(start_app: Callable[..., PacelineApp]) -> None:
+    app = start_app()
+    window = app.window
+    toolbar = window.toolbar
+    window.resize(1400, 700)
+    QApplication.processEvents()
+    assert toolbar.icon_only() == []
+    window.resize(820, 700)
+    QApplication.processEvents()
+    dropped = [b.defaultAction().text() for b in toolbar.icon_only()]
+    assert dropped and dropped[0] == window.job_actions.clear_finished.text()
+    assert window.add_files_action.text() not in dropped  # the main action keeps words
+    assert toolbar.layout().sizeHint().width() <= toolbar.contentsRect().width()
+    window.resize(1400, 700)
+    QApplication.processEvents()
+    assert toolbar.icon_only() == []
