@@ -60,10 +60,6 @@ class StorageError(Exception):
     """
 
 
-class QueueFull(Exception):
-    pass
-
-
 class WorkerLocked(Exception):
     """Another worker already owns this database."""
 

@@ -282,9 +282,6 @@ class Store:
         )
         return {str(kind): int(n) for kind, n in rows}
 
-    async def count_jobs(self) -> int:
-        return int((await self._rows("SELECT COUNT(*) FROM jobs"))[0][0])
-
     async def counts(self) -> dict[str, int]:
         counts = {str(s): 0 for s in ALL_STATES}
         for state, n in await self._rows("SELECT state, COUNT(*) FROM jobs GROUP BY state"):
@@ -323,9 +320,6 @@ class Store:
 
     async def has_queued(self) -> bool:
         return bool(await self._rows("SELECT 1 FROM jobs WHERE state = 'queued' LIMIT 1"))
-
-    async def queued_count(self) -> int:
-        return int((await self._rows("SELECT COUNT(*) FROM jobs WHERE state = 'queued'"))[0][0])
 
     async def ids_in_state(self, state: JobState, error_kind: str | None = None) -> list[int]:
         sql = "SELECT id FROM jobs WHERE state = ?"

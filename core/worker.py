@@ -78,7 +78,6 @@ class Worker:
         self._unstarted: dict[asyncio.Task[None], Job] = {}
         self._cancelled_by_user: set[int] = set()
         self._unsubscribe = bus.subscribe(self._on_event)
-        self.consecutive_failures = 0
         self._ready_wait: asyncio.Future[None] | None = None
         # Set when the database cannot be written: run() stops and raises it for a person.
         self.fatal: StorageError | None = None
@@ -141,10 +140,10 @@ class Worker:
                 if self.paused:
                     if until_empty and not tasks:
                         return
-                    await self._wait_for_wake(tasks)
+                    await self._wait_for_wake()
                     continue
                 if len(tasks) >= self._slots():
-                    await self._wait_for_wake(tasks)
+                    await self._wait_for_wake()
                     continue
                 if not self._handoff and not await self._pacer_ready():
                     continue  # woken first (a pause, a new job, a stop): look again
@@ -152,7 +151,7 @@ class Worker:
                 if job is None:
                     if until_empty and not tasks:
                         return
-                    await self._wait_for_wake(tasks)
+                    await self._wait_for_wake()
                     continue
                 task = asyncio.create_task(self._run_chain(job), name=f"job-{job.id}")
                 unstarted[task] = job
@@ -203,7 +202,7 @@ class Worker:
                 ready.cancel()
         return ready.done() and not self._stopping and not self.paused
 
-    async def _wait_for_wake(self, tasks: set[asyncio.Task[None]]) -> None:
+    async def _wait_for_wake(self) -> None:
         # Wake on an event; also poll now and then so nothing waits forever on a missed event.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=1.0)
@@ -323,7 +322,7 @@ class Worker:
             and not self.paused
             and (not self.analyzer.paced or self.pacer.ready_now())
         )
-        finished, nxt = await self.store.finish_done(
+        _, nxt = await self.store.finish_done(
             job.id,
             final.text,
             prompt_tokens=final.prompt_tokens,
@@ -333,8 +332,6 @@ class Worker:
             units=final_units,
             claim_next=chain,
         )
-        if finished is not None:
-            self.consecutive_failures = 0
         if nxt is not None:
             self._handoff.append(nxt)
 
@@ -415,7 +412,6 @@ class Worker:
             await self.store.finish_failed(job.id, error.kind, error.message)
             await self.store.log(job.id, f"failed ({error.kind}): {error.message}")
             return
-        self.consecutive_failures += 1
         current = await self.store.get(job.id)
         attempts = current.attempts if current else job.attempts
         if attempts >= job.max_attempts:
