@@ -178,7 +178,7 @@ async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:
         return 0
     if cmd == "list":
         state = JobState(args.state) if args.state else None
-        jobs = await engine.store.list_jobs(state)
+        jobs = await engine.jobs(state)
         if args.json:
             etas, _ = await engine.eta()
             items = [_list_item(j, etas.get(j.id)) for j in jobs]
@@ -188,12 +188,12 @@ async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:
                 out.write(_job_line(job) + "\n")
         return 0
     if cmd == "show":
-        job = await engine.store.get(args.id)
+        job = await engine.job(args.id)
         if job is None:
             raise CliError(f"There is no job #{args.id}.")
         if args.json:
             data = job.to_dict()
-            data["log"] = [{"at": at, "message": m} for at, m in await engine.store.job_log(job.id)]
+            data["log"] = [{"at": at, "message": m} for at, m in await engine.job_log(job.id)]
             out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         else:
             out.write(_job_line(job) + "\n")
@@ -234,11 +234,11 @@ async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:
         return 0
     if cmd == "export":
         if args.ids:
-            jobs = [j for j in [await engine.store.get(i) for i in args.ids] if j is not None]
+            jobs = [j for j in [await engine.job(i) for i in args.ids] if j is not None]
             if len(jobs) < len(args.ids):
                 raise CliError("Some of those job IDs do not exist.")
         else:
-            jobs = await engine.store.list_jobs()
+            jobs = await engine.jobs()
         text = export(jobs, args.format)
         if args.output:
             args.output.write_text(text, encoding="utf-8")
@@ -277,6 +277,12 @@ async def _run_worker(engine: Engine, until_empty: bool) -> int:
         f"worker stopped: {counts['done']} done, {counts['failed']} failed, "
         f"{counts['queued']} queued, {counts['stale']} stale\n"
     )
+    if worker.internal_errors:
+        raise CliError(
+            f"{len(worker.internal_errors)} job(s) stopped on an internal error (kind "
+            "'internal'); see 'paceline-cli list --state failed' and the log file.",
+            1,
+        )
     if status["paused"] and status["pause_kind"] != "user":
         raise CliError(f"queue paused: {status['pause_reason']}", 1)
     return 130 if interrupted else 0

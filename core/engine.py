@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,27 +18,24 @@ from typing import Any
 from core import paths
 from core import settings as settings_mod
 from core.analyzers.base import Analyzer
+from core.changes import QueueMeta
 from core.clock import Clock, SystemClock
-from core.documents import Limits, fingerprint, iter_supported
-from core.errors import WorkerLocked
+from core.documents import Limits, iter_supported
 from core.eta import CallTimes, queue_eta
 from core.events import EventBus, QueueStateChanged
-from core.jobs import Job
+from core.intake import fingerprint_all
+from core.jobs import AddReport, Job
 from core.pacing import Backoff, FixedPacer, Pacer, Wait
 from core.profiles import resolve as resolve_profile
 from core.settings import Settings
 from core.states import JobState
-from core.store import AddReport, NewJob, Store
+from core.store import Store
 from core.worker import Worker
 from core.worker_lock import WorkerLock
 
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 0.5  # how often another process's writes are looked for (real time)
-RECOVERY_HOLDER = "start-up recovery"
-# Real seconds a starting worker waits for another command's start-up recovery, which holds the
-# worker lock for one short transaction; a real worker is refused at once.
-LOCK_GRACE_S = 2.0
 
 
 def make_analyzer(settings: Settings, home: Path | None = None) -> Analyzer:
@@ -118,9 +113,9 @@ class Engine:
         clock = clock or SystemClock()
         bus = bus or EventBus()
         store = await Store.open(paths.db_path(home), clock, bus)
-        engine = cls(home, settings, store, clock, bus)
-        await engine._recover_if_orphaned()
-        return engine
+        # Opening never touches the worker lock or recovers anything: status, list and the
+        # other read-only commands stay read-only. Recovery belongs to start_worker().
+        return cls(home, settings, store, clock, bus)
 
     async def close(self) -> None:
         if self._poller is not None:
@@ -179,7 +174,7 @@ class Engine:
             lambda: iter_supported([Path(p).expanduser().absolute() for p in given])
         )
         new_jobs, more_rejected = await asyncio.to_thread(
-            self._fingerprint_all, files, chosen.name, chosen.prompt, priority
+            fingerprint_all, files, self.settings, chosen, priority
         )
         report = await self.store.add_jobs(
             new_jobs, max_queued=self.settings.max_queue, force=force
@@ -188,51 +183,6 @@ class Engine:
             report.rejected
         )
         return AddOutcome(report)
-
-    def _fingerprint_all(
-        self, files: list[Path], profile: str, prompt: str, priority: int
-    ) -> tuple[list[NewJob], list[tuple[Path, str, str]]]:
-        new_jobs: list[NewJob] = []
-        rejected: list[tuple[Path, str, str]] = []
-        limit = int(self.settings.max_file_mb * 1024 * 1024)
-        analyzer_provider = self.settings.provider
-        model = self.settings.model if analyzer_provider != "offline" else "builtin"
-        for path in files:
-            try:
-                size, mtime, sha = fingerprint(path)
-            except FileNotFoundError:
-                rejected.append((path, "missing", f"{path} does not exist."))
-                continue
-            except OSError as exc:
-                rejected.append((path, "unreadable", f"{path.name} cannot be read: {exc}."))
-                continue
-            if size == 0:
-                rejected.append((path, "empty", f"{path.name} is empty (0 bytes)."))
-                continue
-            if size > limit:
-                rejected.append(
-                    (
-                        path,
-                        "too_large",
-                        f"{path.name} is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB.",
-                    )
-                )
-                continue
-            new_jobs.append(
-                NewJob(
-                    path=str(path),
-                    size=size,
-                    mtime=mtime,
-                    sha256=sha,
-                    profile=profile,
-                    prompt=prompt,
-                    provider=analyzer_provider,
-                    model=model,
-                    priority=priority,
-                    max_attempts=self.settings.max_attempts,
-                )
-            )
-        return new_jobs, rejected
 
     # ------------------------------------------------------------------ the worker
 
@@ -249,33 +199,23 @@ class Engine:
             self._lock = None
 
     def worker_holder(self) -> dict[str, Any] | None:
-        lock = WorkerLock(self.home / paths.LOCK_NAME, "probe")
-        try:
-            lock.acquire()
-        except WorkerLocked:
-            return lock.read_holder() or {"holder": "unknown"}
-        lock.release()
-        return None
-
-    async def _recover_if_orphaned(self) -> None:
-        """If no worker holds the lock, jobs still 'running' were left by a dead process."""
+        """Who runs the queue's worker (from the lock's note), or None; never takes the lock."""
         if self._lock is not None:
-            await self.store.recover_on_startup()
-            return
-        lock = WorkerLock(self.home / paths.LOCK_NAME, RECOVERY_HOLDER)
-        try:
-            lock.acquire()
-        except WorkerLocked:
-            return
-        try:
-            await self.store.recover_on_startup()
-        finally:
-            lock.release()
+            return {"holder": self._lock.holder, "pid": os.getpid()}
+        return WorkerLock(self.home / paths.LOCK_NAME, "probe").live_holder()
 
     async def start_worker(self, holder: str) -> Worker:
-        """Take the database's worker lock (or raise WorkerLocked) and prepare the worker."""
-        await self._acquire_worker_lock_patiently(holder)
+        """Take the database's worker lock (or raise WorkerLocked) and prepare the worker.
+
+        Only here, with the lock held, are jobs left running by a dead process marked stale,
+        and the pacer starts from the waits the previous worker stored.
+        """
+        self.acquire_worker_lock(holder)
         await self.store.recover_on_startup()
+        stored = await self.store.stored_wait()
+        self.pacer.restore(
+            stored.until, stored.kind, stored.reason, stored.failures, stored.last_call
+        )
         times = CallTimes(
             self.analyzer().engine, await self.store.recent_calls(self.analyzer().engine)
         )
@@ -290,22 +230,6 @@ class Engine:
         )
         return self.worker
 
-    async def _acquire_worker_lock_patiently(self, holder: str) -> None:
-        # Any other paceline-cli command (status, list, add) holds the lock for a moment while
-        # it checks for orphaned jobs; a worker starting just then must not be refused with
-        # "another worker: start-up recovery". An empty note is a holder that is still writing it.
-        deadline = time.monotonic() + LOCK_GRACE_S
-        while True:
-            try:
-                self.acquire_worker_lock(holder)
-                return
-            except WorkerLocked:
-                info = WorkerLock(self.home / paths.LOCK_NAME, "probe").read_holder()
-                brief = info.get("holder") in (None, RECOVERY_HOLDER)
-                if not brief or time.monotonic() >= deadline:
-                    raise
-                await asyncio.sleep(0.02)
-
     async def run(self, *, until_empty: bool = False, holder: str = "paceline-cli run") -> None:
         worker = self.worker or await self.start_worker(holder)
         self.start_polling()
@@ -313,7 +237,6 @@ class Engine:
             await worker.run(until_empty=until_empty)
         finally:
             self.worker = None
-            await self._write_wait(Wait())
 
     def start_polling(self) -> None:
         if self._poller is None:
@@ -323,9 +246,40 @@ class Engine:
         while True:
             await asyncio.sleep(POLL_INTERVAL_S)
             try:
-                await self.store.poll_external()
+                await self.store.feed.poll()
             except Exception:  # a busy database now and then must not stop the window
                 log.exception("polling the database failed")
+
+    # ------------------------------------------------------------------ reading
+
+    # The window and the command line read through these, never through the store itself.
+    @property
+    def queue_meta(self) -> QueueMeta:
+        return self.store.meta
+
+    async def job(self, job_id: int) -> Job | None:
+        return await self.store.get(job_id)
+
+    async def jobs(self, state: JobState | None = None) -> list[Job]:
+        return await self.store.list_jobs(state)
+
+    async def job_log(self, job_id: int) -> list[tuple[float, str]]:
+        return await self.store.job_log(job_id)
+
+    async def queued_in_order(self) -> list[Job]:
+        return await self.store.queued_in_order()
+
+    async def history_page(self, limit: int, before_id: int | None = None) -> list[Job]:
+        return await self.store.history_page(limit, before_id)
+
+    async def error_kinds(self, state: JobState) -> dict[str, int]:
+        return await self.store.error_kinds(state)
+
+    async def counts(self) -> dict[str, int]:
+        return await self.store.counts()
+
+    async def totals(self) -> dict[str, float]:
+        return await self.store.totals()
 
     # ------------------------------------------------------------------ operations
 
@@ -353,19 +307,18 @@ class Engine:
         return await self.store.move(ids, where)
 
     async def pause(self, reason: str | None = None) -> None:
-        meta = await self.store.set_paused(True, reason or "Paused by you", "user")
-        self.bus.publish(
-            QueueStateChanged(True, meta.pause_reason, meta.pause_kind, None, None, None)
-        )
+        # The change feed tells every subscriber (the worker, the window) in every process.
+        await self.store.set_paused(True, reason or "Paused by you", "user")
 
     async def resume(self) -> None:
         await self.store.set_paused(False)
-        self.bus.publish(QueueStateChanged(False, None, None, None, None, None))
-        if self.worker is not None:
-            self.worker.wake()
 
     def retry_now(self) -> None:
+        """End the wait now, here and in the stored waits every process reads."""
         self.pacer.retry_now()
+        task = asyncio.ensure_future(self.store.clear_waits())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
         if self.worker is not None:
             self.worker.wake()
 
@@ -384,41 +337,25 @@ class Engine:
                 wait.failures,
             )
         )
-        # Persist only the waits that matter to another process (status in a terminal).
-        if wait.kind in (None, "backoff", "retry_after", "throttle"):
-            task = asyncio.ensure_future(self._write_wait(wait))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
-
-    async def _write_wait(self, wait: Wait) -> None:
-        payload = ""
-        if wait.until is not None:
-            payload = json.dumps(
-                {
-                    "until_wall": self.clock.wall() + wait.seconds_left(self.clock.now()),
-                    "kind": wait.kind,
-                    "reason": wait.reason,
-                }
-            )
-        with contextlib.suppress(Exception):
-            await self.store.set_meta("wait", payload)
 
     async def stored_wait(self) -> tuple[float, str | None, str | None]:
-        """(seconds left, kind, reason) of the worker's current wait, from any process."""
+        """(seconds left, kind, reason) of the queue's wait, from the stored values that every
+        process reads alike; a pacer's own rate wait (adaptive) when this process runs it."""
+        stored = await self.store.stored_wait()
+        wall = self.clock.wall()
+        left, kind, reason = stored.backoff_left(wall), stored.kind, stored.reason
+        paced = self.analyzer().paced
+        pause_s = self.pacer.eta_pacing()[0] if paced else 0.0
+        pause_left = stored.pause_left(wall, pause_s)
+        if pause_left > left:
+            left, kind, reason = pause_left, "pause", f"Pausing {pause_s:g} s between calls"
         if self.worker is not None:
-            wait = self.pacer.current_wait()
-            return wait.seconds_left(self.clock.now()), wait.kind, wait.reason
-        raw = await self.store.get_meta("wait")
-        if not raw:
-            return 0.0, None, None
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            return 0.0, None, None
-        left = max(0.0, float(data.get("until_wall", 0)) - time.time())
+            live = self.pacer.current_wait()
+            if live.kind == "throttle" and live.seconds_left(self.clock.now()) > left:
+                left, kind, reason = live.seconds_left(self.clock.now()), live.kind, live.reason
         if left <= 0:
             return 0.0, None, None
-        return left, data.get("kind"), data.get("reason")
+        return left, kind, reason
 
     async def eta(self) -> tuple[dict[int, float], float]:
         jobs = await self.store.queued_in_order()
@@ -481,7 +418,5 @@ class Engine:
                 "total": tokens,
             },
             "cost": round(tokens / 1000 * self.settings.price_per_1k_tokens, 4),
-            "worker": self.worker_holder()
-            if self._lock is None
-            else {"holder": self._lock.holder, "pid": os.getpid()},
+            "worker": self.worker_holder(),
         }

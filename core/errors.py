@@ -53,11 +53,28 @@ class ProviderError(JobError):
 
 
 class StorageError(Exception):
-    """The queue database cannot be opened or written (disk full, read-only, disk error).
+    """The queue database cannot be used right now (busy, disk full, read-only, disk error).
 
-    Not a JobError: no job is at fault, and retrying jobs cannot help, so the worker stops and
-    the message (written for a person) is shown instead of a traceback.
+    Not a JobError: no job is at fault. ``kind`` is a short stable word (busy, disk_full,
+    read_only, disk_error, cannot_open, corrupt); the message is written for a person.
     """
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+class LeaseRevoked(Exception):
+    """A worker write was refused: the job was cancelled, re-triggered or removed meanwhile.
+
+    ``what`` says what happened for a person ("the job was cancelled at 12:03:04").
+    """
+
+    def __init__(self, job_id: int, what: str) -> None:
+        super().__init__(f"job {job_id}: {what}")
+        self.job_id = job_id
+        self.what = what
 
 
 class WorkerLocked(Exception):

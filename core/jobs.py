@@ -47,6 +47,8 @@ class Job:
     error_kind: str | None = None
     error: str | None = None
     stale_reason: str | None = None
+    lease: str | None = None  # the token of the claim that runs it; None when nobody may write
+    not_before: float | None = None  # wall time before which it is not claimed (retry wait)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -75,4 +77,54 @@ class Job:
         data["progress"] = round(self.progress, 4)
         data["tokens"] = self.tokens
         data.pop("extra", None)
+        data.pop("lease", None)
         return data
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """What the caller knows about a document when it enqueues it."""
+
+    path: str
+    size: int
+    mtime: float
+    sha256: str
+    profile: str
+    prompt: str
+    provider: str
+    model: str
+    priority: int = 0
+    max_attempts: int = 5
+
+
+@dataclass
+class AddReport:
+    accepted: list[Job] = field(default_factory=list)
+    duplicates: list[tuple[str, int]] = field(default_factory=list)  # (path, existing job id)
+    rejected: list[tuple[str, str, str]] = field(default_factory=list)  # (path, kind, message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": [{"id": j.id, "path": j.path} for j in self.accepted],
+            "duplicates": [{"path": p, "existing_id": i} for p, i in self.duplicates],
+            "rejected": [{"path": p, "kind": k, "reason": m} for p, k, m in self.rejected],
+        }
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A claim on a job: the job as claimed and the token every worker write must name."""
+
+    job: Job
+    token: str
+
+    @property
+    def job_id(self) -> int:
+        return self.job.id
+
+
+STALE_IN_FLIGHT = (
+    "Paceline stopped while a paid call for this job was in flight; it may have been charged. "
+    "Re-trigger it to send it again."
+)
+STALE_RUNNING = "Paceline stopped while this job was running. Re-trigger it to run it again."

@@ -223,6 +223,35 @@ class Pacer:
     def backoff_left(self) -> float:
         return max(0.0, self._backoff_until - self.clock.now())
 
+    def backoff_wait(self) -> Wait:
+        """The backoff or Retry-After now in force (for storing it), or NO_WAIT."""
+        if self._backoff_until <= self.clock.now():
+            return NO_WAIT
+        return Wait(self._backoff_until, self._backoff_kind, self._backoff_reason,
+                    self.backoff.failures)  # fmt: skip
+
+    def restore(
+        self,
+        backoff_until_wall: float | None,
+        kind: str | None,
+        reason: str | None,
+        failures: int,
+        last_call_wall: float | None,
+    ) -> None:
+        """Start from the waits a previous worker stored (wall clock), so a restart or a
+        settings change never calls earlier than a server's Retry-After or the backoff allow."""
+        now, wall = self.clock.now(), self.clock.wall()
+        self.backoff.failures = max(self.backoff.failures, failures)
+        if backoff_until_wall is not None and backoff_until_wall > wall:
+            self._backoff_until = now + (backoff_until_wall - wall)
+            self._backoff_kind = kind or "backoff"
+            self._backoff_reason = reason
+        if last_call_wall is not None:
+            self._restore_last_call(now - (wall - last_call_wall))
+
+    def _restore_last_call(self, at: float) -> None:
+        pass
+
 
 class FixedPacer(Pacer):
     """The original module's pacing: at least ``pause_s`` between the starts of two calls."""
@@ -248,3 +277,7 @@ class FixedPacer(Pacer):
 
     def _forgive_pause(self) -> None:
         self._last_start = None
+
+    def _restore_last_call(self, at: float) -> None:
+        if self._last_start is None or at > self._last_start:
+            self._last_start = at

@@ -46,6 +46,24 @@ else:
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def _alive(pid: int) -> bool:
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import ctypes
+
+        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # QUERY_LIMITED_INFO
+        if not handle:
+            return False
+        ctypes.windll.kernel32.CloseHandle(handle)
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: alive
+    return True
+
+
 class WorkerLock:
     def __init__(self, path: Path, holder: str) -> None:
         self.path = path
@@ -57,6 +75,20 @@ class WorkerLock:
             return json.loads(self.path.read_text(encoding="utf-8") or "{}")
         except (OSError, ValueError):
             return {}
+
+    def live_holder(self) -> dict[str, Any] | None:
+        """The holder's note if its process is alive, without touching the lock itself.
+
+        A read-only command must never take the lock, even for a moment (a worker starting
+        then would be refused). The note is cleared on release; a note left by a killed
+        process names a pid that no longer runs on this host.
+        """
+        info = self.read_holder()
+        if not info.get("pid"):
+            return None
+        if info.get("host") == socket.gethostname() and not _alive(int(info["pid"])):
+            return None
+        return info
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject
 
-from core.store import AddReport
+from core.jobs import AddReport
 from gui import core_texts
 from gui import formatting as fmt
 

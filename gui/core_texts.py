@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 
-from core import store
+from core import jobs
 from core.profiles import BUILTIN_PROFILES
 from gui.formatting import fill
 
@@ -61,11 +61,11 @@ def error_kind_label(kind: str | None) -> str:
 
 def stale_reason(reason: str | None) -> str:
     """Why a job is stale: the core writes one of two sentences; say it in the UI language."""
-    if reason == store.STALE_IN_FLIGHT:
+    if reason == jobs.STALE_IN_FLIGHT:
         return translate(
             "CoreTexts", "Paceline stopped while a paid call for this job was in flight; it may "
             "have been charged. Re-trigger it to send it again.")
-    if reason == store.STALE_RUNNING or not reason:
+    if reason == jobs.STALE_RUNNING or not reason:
         return translate(
             "CoreTexts", "Paceline stopped while this job was running. Re-trigger it to run it "
             "again.")

@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from core.clock import Clock
+from core.engine import Engine
 from core.jobs import Job
 from core.states import JobState
-from core.store import Store
 from gui import core_texts
 from gui import formatting as fmt
 from gui.banner import Banner
@@ -65,10 +65,10 @@ class DetailPane(QWidget):
     retrigger_requested = Signal(list)  # job ids
     export_requested = Signal(str)  # "md" | "json" | "csv", for the current selection
 
-    def __init__(self, store: Store | None, runner: TaskRunner, clock: Clock,
+    def __init__(self, engine: Engine | None, runner: TaskRunner, clock: Clock,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.store = store
+        self.engine = engine
         self.clock = clock
         self.runner = runner
         self._ids: list[int] = []
@@ -168,7 +168,7 @@ class DetailPane(QWidget):
             self.result_view.clear()
             self.log_view.clear()
             return None
-        if self.store is None:
+        if self.engine is None:
             return None
         return self.runner.start(self._load(self._ids[0], self._generation),
                                  self.tr("Loading the job's details"))
@@ -179,9 +179,9 @@ class DetailPane(QWidget):
             self.show_jobs(self._ids)
 
     async def _load(self, job_id: int, generation: int) -> None:
-        assert self.store is not None
-        job = await self.store.get(job_id)
-        log = await self.store.job_log(job_id) if job is not None else []
+        assert self.engine is not None
+        job = await self.engine.job(job_id)
+        log = await self.engine.job_log(job_id) if job is not None else []
         if generation != self._generation:
             return  # the selection moved on while we read
         if job is None:

@@ -173,7 +173,7 @@ class JobActions(QObject):
             self.start_pause.setProperty("iconName", "pause")
 
     async def refresh_failed_kinds(self) -> None:
-        self.failed_kinds = await self.engine.store.error_kinds(JobState.FAILED)
+        self.failed_kinds = await self.engine.error_kinds(JobState.FAILED)
 
     def _fill_retry_failed_menu(self) -> None:
         menu = self.retry_failed_menu
@@ -310,7 +310,7 @@ class JobActions(QObject):
                                  self.tr("Exporting jobs"))
 
     async def export_to(self, ids: Sequence[int], fmt_key: str, path: Path) -> None:
-        jobs = [job for job in [await self.engine.store.get(i) for i in ids] if job is not None]
+        jobs = [job for job in [await self.engine.job(i) for i in ids] if job is not None]
         text = export(jobs, fmt_key)
         try:
             await asyncio.to_thread(path.write_text, text, encoding="utf-8")

@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import __version__, paths
+from core import __version__
 from core.documents import supported_suffixes
 from core.engine import Engine
 from core.events import Event, JobAdded, JobChanged, JobProgress, JobRemoved, QueueStateChanged
@@ -55,7 +55,6 @@ from core.jobs import Job
 from core.profiles import BUILTIN_PROFILES
 from core.settings import Settings
 from core.states import ACTIVE_STATES, JobState
-from core.worker_lock import WorkerLock
 from gui import core_texts
 from gui import formatting as fmt
 from gui.action_factory import make_action
@@ -152,7 +151,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setAcceptDrops(True)
 
-        self.model = JobsModel(self.clock, engine.store, runner, self)
+        self.model = JobsModel(self.clock, engine, runner, self)
         self.proxy = JobFilter(self)
         self.proxy.setSourceModel(self.model)
         self.summary = SummaryRefresher(engine, runner, self,
@@ -305,7 +304,7 @@ class MainWindow(QMainWindow):
         tab_row.addWidget(self.tabs, 1, Qt.AlignmentFlag.AlignBottom)
         tab_row.addWidget(self.search)
 
-        self.detail = DetailPane(self.engine.store, self.runner, self.clock, central)
+        self.detail = DetailPane(self.engine, self.runner, self.clock, central)
         self.detail.retrigger_requested.connect(self.job_actions.do_retrigger)
         self.detail.export_requested.connect(self.job_actions.do_export)
         self.splitter = QSplitter(Qt.Orientation.Vertical, central)
@@ -396,7 +395,7 @@ class MainWindow(QMainWindow):
     async def load(self) -> None:
         """Read the jobs and the queue's state before the window is shown."""
         await self.model.load()
-        meta = self.engine.store.meta
+        meta = self.engine.queue_meta
         self.queue_banner.set_paused(meta.paused, meta.pause_reason, meta.pause_kind)
         self.job_actions.set_paused(meta.paused)
         await self.summary.refresh_now()
@@ -659,7 +658,7 @@ class MainWindow(QMainWindow):
             return
         if control.locked_message:
             # Who holds the queue, from the lock's note (the core's message is English).
-            holder = WorkerLock(self.home / paths.LOCK_NAME, "probe").read_holder()
+            holder = self.engine.worker_holder() or {}
             self.worker_banner.set_message(
                 "info", self.tr("This window is monitoring: another worker runs the queue."),
                 fmt.fill(self.tr("%1 Jobs you add here are processed by it. When it stops, "

@@ -150,8 +150,8 @@ class SummaryRefresher(QObject):
         self.reads_started += 1
         number = self.reads_started
         engine = self.engine
-        counts = await engine.store.counts()
-        totals = await engine.store.totals()
+        counts = await engine.counts()
+        totals = await engine.totals()
         tokens = int(totals["prompt_tokens"] + totals["completion_tokens"])
         eta_total: float | None = 0.0
         per_job: dict[int, float] = {}
@@ -180,7 +180,7 @@ class SummaryRefresher(QObject):
         if engine.worker is None:
             left, kind, reason = await engine.stored_wait()
         return QueueSummary(
-            paused=engine.store.meta.paused,
+            paused=engine.queue_meta.paused,
             counts=counts,
             eta_total=eta_total,
             per_job=per_job,

@@ -234,7 +234,7 @@ async def _check_window(application: Any, checks: _Checks) -> None:
     checks.step("the offline analyzer finishes the job")
     finished = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
     await _until(lambda: window.model.job_at(0).state in finished, "the job to finish")
-    job = await application.engine.store.get(job_id)  # the table's rows omit the result
+    job = await application.engine.job(job_id)  # the table's rows omit the result
     _require(job is not None, f"job {job_id} is no longer in the database")
     _require(job.state == JobState.DONE,
              f"the job ended {job.state}: {job.error_kind}: {job.error}")

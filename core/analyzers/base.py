@@ -30,6 +30,7 @@ class Analyzer(Protocol):
     paced: bool  # remote calls are paced; the offline analyzer is not
     provider: str
     model: str
+    part_chars: int  # the part size documents are cut with (a stored part records it)
 
     def split(self, text: str) -> list[str]: ...
 

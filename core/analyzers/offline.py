@@ -147,6 +147,10 @@ class OfflineAnalyzer:
         # One part per document: local analysis has no context limit worth splitting for.
         self.max_chars = max_chars
 
+    @property
+    def part_chars(self) -> int:
+        return self.max_chars
+
     def split(self, text: str) -> list[str]:
         return split_text(text, self.max_chars)
 

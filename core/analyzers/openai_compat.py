@@ -125,6 +125,10 @@ class OpenAICompatAnalyzer:
 
     # ------------------------------------------------------------------ the protocol
 
+    @property
+    def part_chars(self) -> int:
+        return self.context_chars
+
     def split(self, text: str) -> list[str]:
         return split_text(text, self.context_chars)
 

@@ -1,12 +1,17 @@
-"""The database schema and its migrations.
+"""The database schema, its migrations, and the step that applies them at open.
 
-``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``. The store backs the file up
-before it runs any migration and refuses a file written by a newer Paceline.
+``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``. The file is backed up before
+any migration runs, and a file written by a newer Paceline is refused with a clear message.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+import shutil
+
+from core.db import Database, Tx
+from core.errors import SchemaTooNew
+
+SCHEMA_VERSION = 2
 
 MIGRATIONS: dict[int, list[str]] = {
     0: [
@@ -96,4 +101,37 @@ MIGRATIONS: dict[int, list[str]] = {
         "INSERT OR IGNORE INTO meta(key, value) VALUES ('seq', '0')",
         "INSERT OR IGNORE INTO meta(key, value) VALUES ('paused', '0')",
     ],
+    1: [
+        # A claim is a lease: the token changes on every claim and every worker write names it.
+        "ALTER TABLE jobs ADD COLUMN lease TEXT",
+        # A job's own "not before" (its retry's backoff or Retry-After), on the wall clock.
+        "ALTER TABLE jobs ADD COLUMN not_before REAL",
+        # The plan a part was cut with: a changed split never reuses a part of another split.
+        "ALTER TABLE parts ADD COLUMN text_sha TEXT",
+        "ALTER TABLE parts ADD COLUMN part_size INTEGER",
+    ],
 }
+
+
+async def migrate(db: Database) -> None:
+    version = int((await db.rows("PRAGMA user_version"))[0][0])
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"The queue database {db.path} was written by a newer Paceline (schema {version}; "
+            f"this one knows {SCHEMA_VERSION}). Update Paceline, or point PACELINE_HOME at "
+            "another folder."
+        )
+    if version == SCHEMA_VERSION:
+        return
+    if version > 0:
+        # Back up before touching a database that already holds jobs.
+        await db.rows("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copy2(db.path, db.path.with_name(f"{db.path.name}.v{version}.bak"))
+
+    async def steps(tx: Tx) -> None:
+        for step in range(version, SCHEMA_VERSION):
+            for statement in MIGRATIONS[step]:
+                await tx.all(statement)
+        await tx.all(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    await db.write(steps)
