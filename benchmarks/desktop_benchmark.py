@@ -52,8 +52,9 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from core.clock import SystemClock  # noqa: E402
 from core.events import JobAdded  # noqa: E402
+from core.jobs import NewJob  # noqa: E402
 from core.states import JobState  # noqa: E402
-from core.store import NewJob, Store  # noqa: E402
+from core.store import Store  # noqa: E402
 from gui.app import PacelineApp  # noqa: E402
 from gui.main_thread_gc import MainThreadGarbageCollector  # noqa: E402
 from gui.palette import apply_style  # noqa: E402

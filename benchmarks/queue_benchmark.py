@@ -23,9 +23,9 @@ from core.analyzers.base import CallResult, Progress
 from core.clock import SystemClock
 from core.documents import fingerprint
 from core.events import EventBus
-from core.jobs import Profile
+from core.jobs import NewJob, Profile
 from core.pacing import FixedPacer
-from core.store import NewJob, Store
+from core.store import Store
 from core.worker import Worker
 
 

@@ -64,6 +64,9 @@ class RunningJob:
     parts_done: int = 0
     parts_planned: int = 0
     revoked: str | None = None  # what a person did to it, once the change feed told us
+    # The worker is writing the job's outcome itself (done, failed, requeued): the lease it
+    # clears is its own doing, not a person's.
+    releasing: bool = False
 
 
 class Worker:
@@ -91,6 +94,10 @@ class Worker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._handoff: deque[Lease] = deque()
+        # Jobs claimed but not yet at their first call, in claim order: calls start in queue
+        # order even when several jobs are extracted at once and finish extracting out of order.
+        self._first_call: list[int] = []
+        self._turn = asyncio.Condition()
         self._unstarted: dict[asyncio.Task[None], Lease] = {}
         self._unsubscribe = bus.subscribe(self._on_event)
         self._ready_wait: asyncio.Future[None] | None = None
@@ -133,7 +140,7 @@ class Worker:
             self._wake.set()
         if isinstance(event, JobChanged) and event.job.id in self.running:
             running = self.running[event.job.id]
-            if event.job.lease != running.lease.token:
+            if event.job.lease != running.lease.token and not running.releasing:
                 what = {
                     JobState.CANCELLED: "the job was cancelled",
                     JobState.QUEUED: "the job was re-triggered",
@@ -272,6 +279,7 @@ class Worker:
         while lease is not None:
             running = RunningJob(lease, asyncio.current_task(), self.clock.now())
             self.running[lease.job_id] = running
+            self._first_call.append(lease.job_id)
             try:
                 await self._run_job(lease, running)
             except StorageError as exc:
@@ -283,26 +291,31 @@ class Worker:
             finally:
                 if self.running.get(lease.job_id) is running:
                     del self.running[lease.job_id]
+                await self._took_turn(lease.job_id)
             lease = self._handoff.popleft() if self._handoff and not self._stopping else None
 
     async def _run_job(self, lease: Lease, running: RunningJob) -> None:
         try:
             await self._process(lease, running)
         except asyncio.CancelledError:
+            running.releasing = True
             await self._after_cancel(lease, running)
         except LeaseRevoked as revoked:
             log.info("job %s: %s; its worker let go of it", lease.job_id, revoked.what)
         except MustStop:
             pass  # stopping while the database refused a write: the start-up check decides
         except _Yield:
+            running.releasing = True
             await self._quietly(lambda: self.store.give_back(lease))
         except JobError as error:
+            running.releasing = True
             await self._after_error(lease, error)
         except StorageError:
             raise
         except Exception as exc:  # a bug: end the job plainly, never leave it 'running'
             log.exception("job %s crashed", lease.job_id)
             self.internal_errors.append(f"job {lease.job_id}: {exc!r}")
+            running.releasing = True
             detail = "".join(traceback.format_exception(exc)).strip()
             await self._quietly(
                 lambda: self.store.fail(
@@ -391,6 +404,7 @@ class Worker:
             and (not self.analyzer.paced or self.pacer.ready_now())
         )
         answer = final
+        running.releasing = True
         nxt = await self.persist.save_answer(
             lease,
             lambda: self.store.finish_done(
@@ -418,7 +432,15 @@ class Worker:
         paced = self.analyzer.paced
         cost = self.analyzer.estimate_tokens(text) if paced else 0
         if paced:
-            await self.pacer.acquire(cost)
+            async with self._turn:
+                await self._turn.wait_for(
+                    lambda: not self._first_call or self._first_call[0] == lease.job_id
+                    or lease.job_id not in self._first_call
+                )
+            try:
+                await self.pacer.acquire(cost)
+            finally:
+                await self._took_turn(lease.job_id)
             if self.paused or self._stopping:
                 self.pacer.release_unused()
                 raise _Yield
@@ -463,6 +485,12 @@ class Worker:
             self._wake.set()
         self.times.add(len(text), seconds)
         return result, seconds
+
+    async def _took_turn(self, job_id: int) -> None:
+        if job_id in self._first_call:
+            self._first_call.remove(job_id)
+            async with self._turn:
+                self._turn.notify_all()
 
     # ------------------------------------------------------------------ outcomes
 

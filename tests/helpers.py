@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from core.documents import fingerprint
-from core.store import NewJob
+from core.jobs import NewJob
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from pypdf import PdfWriter
 
-from core.clock import FakeClock
 from core.documents import Limits, extract, fingerprint, supported_suffixes
 from core.documents.html_format import html_to_text
 from core.engine import Engine
 from core.errors import DocumentError, ErrorClass
 from core.settings import Settings
 from tests import docgen
+from tests.fake_clock import FakeClock
 
 MIB = 1024 * 1024
 

@@ -99,8 +99,8 @@ def test_calls_in_flight_share_the_duration() -> None:
 
 def test_the_engine_takes_pacing_from_its_pacer() -> None:
     from core.adaptive import AdaptivePacer
-    from core.clock import FakeClock
     from core.pacing import FixedPacer
+    from tests.fake_clock import FakeClock
 
     assert FixedPacer(FakeClock(), 10).eta_pacing() == (10, 1)
     pause, parallel = AdaptivePacer(FakeClock()).eta_pacing()

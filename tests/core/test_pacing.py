@@ -17,7 +17,6 @@ import pytest
 from core import adaptive
 from core.adaptive import AdaptivePacer, Gcra, RateProbe
 from core.analyzers.base import CallResult
-from core.clock import FakeClock
 from core.engine import make_pacer
 from core.errors import ErrorClass, JobError
 from core.events import EventBus
@@ -28,6 +27,7 @@ from core.states import JobState
 from core.store import Store
 from core.worker import Worker
 from tests.fake_analyzers import ScriptedAnalyzer
+from tests.fake_clock import FakeClock
 from tests.helpers import new_job, write_doc
 
 
@@ -784,6 +784,7 @@ class _Overlapping:
     paced = True
     provider = "fake"
     model = "overlap"
+    part_chars = 10_000
 
     def __init__(self, clock: FakeClock, together: int) -> None:
         self.clock = clock

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from core.clock import FakeClock
 from core.engine import Engine
 from core.export import export
 from core.logs import setup_logging
 from core.settings import Settings
 from core.states import JobState
+from tests.fake_clock import FakeClock
 from tests.fake_provider import FakeProvider
 
 # Deliberately not "sk-..." shaped: the log scrubber's pattern would hide that one anyway, and

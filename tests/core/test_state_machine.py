@@ -6,14 +6,17 @@ import asyncio
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from core.clock import FakeClock
+from core.errors import LeaseRevoked
 from core.events import EventBus, JobChanged
+from core.jobs import Lease
 from core.states import ALL_STATES, TRANSITIONS, JobState
 from core.store import Store
+from tests.fake_clock import FakeClock
 from tests.helpers import new_job, write_doc
 
 
@@ -30,6 +33,7 @@ class StoreMachine(RuleBasedStateMachine):
         self.bus.subscribe(self._watch)
         self.store = self.run(Store.open(root / "db.sqlite3", FakeClock(), self.bus))
         self.results: dict[int, str] = {}
+        self.leases: dict[int, Lease] = {}
         self.max_queued = 8
 
     def _watch(self, event: object) -> None:
@@ -65,9 +69,11 @@ class StoreMachine(RuleBasedStateMachine):
 
     @rule()
     def claim(self) -> None:
-        job = self.run(self.store.claim_next())
-        if job is not None:
-            assert job.state == JobState.RUNNING
+        lease = self.run(self.store.claim_next())
+        if lease is not None:
+            assert lease.job.state == JobState.RUNNING and lease.job.lease == lease.token
+            assert lease.token not in {old.token for old in self.leases.values()}
+            self.leases[lease.job_id] = lease
 
     @rule(data=st.data(), outcome=st.sampled_from(["done", "failed", "requeue", "refund"]))
     def finish(self, data: st.DataObject, outcome: str) -> None:
@@ -75,17 +81,35 @@ class StoreMachine(RuleBasedStateMachine):
         if not running:
             return
         job = data.draw(st.sampled_from(running))
+        lease = self.leases[job.id]
         if outcome == "done":
-            self.run(self.store.finish_done(job.id, f"result {job.id}"))
+            self.run(self.store.finish_done(lease, f"result {job.id}"))
             self.results[job.id] = f"result {job.id}"
         elif outcome == "failed":
-            self.run(self.store.finish_failed(job.id, "corrupt", "broken"))
+            self.run(self.store.fail(lease, "corrupt", "broken", note="failed"))
         else:
             self.run(
                 self.store.requeue(
-                    job.id, "http_429", "slow down", refund_attempt=outcome == "refund"
+                    lease, "http_429", "slow down", refund_attempt=outcome == "refund"
                 )
             )
+
+    @rule(data=st.data())
+    def late_write_with_an_old_lease(self, data: st.DataObject) -> None:
+        """A worker whose lease was revoked (cancel, re-trigger, remove, a later claim) writes:
+        the write is refused and nothing changes."""
+        current = {j.id: j.lease for j in self.run(self.store.list_jobs())}
+        old = [lease for lease in self.leases.values() if current.get(lease.job_id) != lease.token]
+        if not old:
+            return
+        lease = data.draw(st.sampled_from(old))
+        before = self.run(self.store.get(lease.job_id))
+        with pytest.raises(LeaseRevoked):
+            self.run(self.store.finish_done(lease, "late answer"))
+        after = self.run(self.store.get(lease.job_id))
+        if before is not None and after is not None:
+            assert (after.state, after.result, after.updated_at, after.attempts) == (
+                before.state, before.result, before.updated_at, before.attempts)
 
     @rule(data=st.data(), op=st.sampled_from(["cancel", "retrigger", "remove"]))
     def bulk(self, data: st.DataObject, op: str) -> None:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from core.clock import FakeClock
-from core.errors import SchemaTooNew
-from core.schema import SCHEMA_VERSION
+from core.errors import LeaseRevoked, SchemaTooNew
+from core.migrations import SCHEMA_VERSION
+from core.queue import PartPlan
 from core.states import JobState
 from core.store import Store
+from tests.fake_clock import FakeClock
 from tests.helpers import new_job, write_doc
 
 
@@ -23,10 +24,8 @@ async def _open(path: Path) -> Store:
 def test_durability_pragmas(tmp_path: Path) -> None:
     async def go() -> tuple[str, int]:
         store = await _open(tmp_path / "db.sqlite3")
-        cur = await store._db.execute("PRAGMA journal_mode")
-        mode = (await cur.fetchone())[0]
-        cur = await store._db.execute("PRAGMA synchronous")
-        sync = (await cur.fetchone())[0]
+        mode = (await store.db.rows("PRAGMA journal_mode"))[0][0]
+        sync = (await store.db.rows("PRAGMA synchronous"))[0][0]
         await store.close()
         return mode, sync
 
@@ -55,32 +54,41 @@ def test_refuses_a_newer_schema_with_a_clear_message(tmp_path: Path) -> None:
         asyncio.run(_open(db))
 
 
-def test_migration_backs_up_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from core import schema
+def test_migration_from_version_1_backs_up_first_and_keeps_jobs(tmp_path: Path) -> None:
+    from core.migrations import MIGRATIONS
 
     db = tmp_path / "db.sqlite3"
+    old = sqlite3.connect(db)  # a queue written by the first release (schema 1)
+    for statement in MIGRATIONS[0]:
+        old.execute(statement)
+    old.execute(
+        "INSERT INTO jobs (path, size, mtime, sha256, profile, prompt, provider, model, state, "
+        "position, created_at, updated_at) VALUES ('/a.txt', 1, 0, 'h', 'Summary', 'p', "
+        "'offline', 'builtin', 'running', 1, 0, 0)"
+    )
+    old.execute("INSERT INTO parts (job_id, idx, state, result, started_at) "
+                "VALUES (1, 0, 'done', 'part one', 0)")
+    old.execute("PRAGMA user_version = 1")
+    old.commit()
+    old.close()
 
-    async def create() -> None:
+    async def upgrade() -> None:
         store = await _open(db)
-        await store.add_jobs([new_job(write_doc(tmp_path / "a.txt", 1))], max_queued=10)
+        (job,) = await store.list_jobs()
+        assert job.state == JobState.RUNNING and job.lease is None and job.not_before is None
+        (part,) = await store.parts(job.id)
+        assert part.result == "part one" and part.text_sha is None  # matches no new plan
+        assert [j.id for j in await store.recover_on_startup()] == [job.id]
         await store.close()
 
-    asyncio.run(create())
-    # A future version 2 that adds a column.
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(schema.MIGRATIONS, 1, ["ALTER TABLE jobs ADD COLUMN note TEXT"])
-    import core.store as store_mod
-
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 2)
-    asyncio.run(create())
+    asyncio.run(upgrade())
     backup = tmp_path / "db.sqlite3.v1.bak"
-    assert backup.exists()
-    old = sqlite3.connect(backup)
-    assert old.execute("PRAGMA user_version").fetchone()[0] == 1
-    assert old.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == 1
-    old.close()
+    saved = sqlite3.connect(backup)
+    assert saved.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert saved.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == 1
+    saved.close()
     new = sqlite3.connect(db)
-    assert new.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert new.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
     new.close()
 
 
@@ -89,11 +97,12 @@ def test_recovery_marks_running_stale_and_keeps_queued(tmp_path: Path) -> None:
         store = await _open(tmp_path / "db.sqlite3")
         docs = [new_job(write_doc(tmp_path / f"{i}.txt", i)) for i in range(3)]
         await store.add_jobs(docs, max_queued=10)
-        first = await store.claim_next()
-        assert first is not None
-        await store.mark_call_started(first.id, 0)
-        second = await store.claim_next()
-        assert second is not None
+        first_lease = await store.claim_next()
+        assert first_lease is not None
+        await store.call_started(first_lease, 0, PartPlan("h", 100), note="sending", paced=True)
+        second_lease = await store.claim_next()
+        assert second_lease is not None
+        first, second = first_lease.job, second_lease.job
         await store.close()  # the "crash": nothing finishes them
 
         store = await _open(tmp_path / "db.sqlite3")
@@ -178,13 +187,14 @@ def test_claim_order_is_priority_then_position_and_moves_reorder(tmp_path: Path)
             [new_job(write_doc(tmp_path / "u.txt", 99), priority=5)], max_queued=10
         )
         claimed = await store.claim_next()
-        assert claimed is not None and claimed.id == urgent.accepted[0].id
+        assert claimed is not None and claimed.job_id == urgent.accepted[0].id
         claimed = await store.claim_next()
-        assert claimed is not None and claimed.id == ids[3]
+        assert claimed is not None and claimed.job_id == ids[3]
         # a retryable failure keeps its place at the head
-        await store.requeue(claimed.id, "http_503", "busy")
+        await store.requeue(claimed, "http_503", "busy")
         again = await store.claim_next()
-        assert again is not None and again.id == ids[3] and again.attempts == 2
+        assert again is not None and again.job_id == ids[3] and again.job.attempts == 2
+        assert again.token != claimed.token  # every claim is a new lease
         await store.close()
 
     asyncio.run(go())
@@ -194,14 +204,16 @@ def test_done_and_result_are_one_commit_and_late_done_cannot_undo_cancel(tmp_pat
     async def go() -> None:
         store = await _open(tmp_path / "db.sqlite3")
         await store.add_jobs([new_job(write_doc(tmp_path / "a.txt", 1))], max_queued=10)
-        job = await store.claim_next()
-        assert job is not None
-        await store.cancel([job.id])
-        done, _ = await store.finish_done(job.id, "late result")
-        assert done is None
-        current = await store.get(job.id)
+        lease = await store.claim_next()
+        assert lease is not None
+        await store.cancel([lease.job_id])
+        with pytest.raises(LeaseRevoked, match="cancelled at"):
+            await store.finish_done(lease, "late result")
+        current = await store.get(lease.job_id)
         assert current is not None and current.state == JobState.CANCELLED
         assert current.result is None
+        log = [m for _, m in await store.job_log(lease.job_id)]
+        assert log[-1].startswith("answer discarded: the job was cancelled at")
         await store.close()
 
     asyncio.run(go())
@@ -217,19 +229,19 @@ def test_another_process_writes_become_events(tmp_path: Path) -> None:
         window = await Store.open(tmp_path / "db.sqlite3", FakeClock(), bus)
         cli = await _open(tmp_path / "db.sqlite3")
         report = await cli.add_jobs([new_job(write_doc(tmp_path / "a.txt", 1))], max_queued=9)
-        await window.poll_external()
+        await window.feed.poll()
         assert [type(e) for e in seen] == [JobAdded]
         await cli.cancel([report.accepted[0].id])
-        await window.poll_external()
+        await window.feed.poll()
         assert isinstance(seen[-1], JobChanged) and seen[-1].job.state == JobState.CANCELLED
         await cli.remove([report.accepted[0].id])
-        await window.poll_external()
+        await window.feed.poll()
         assert isinstance(seen[-1], JobRemoved)
         n = len(seen)
-        await window.poll_external()  # nothing new: nothing published
+        await window.feed.poll()  # nothing new: nothing published
         assert len(seen) == n
         await cli.set_paused(True, "Paused by you", "user")
-        await window.poll_external()
+        await window.feed.poll()
         assert window.meta.paused
         await cli.close()
         await window.close()

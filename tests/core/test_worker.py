@@ -7,7 +7,6 @@ import itertools
 from pathlib import Path
 
 from core.analyzers.offline import OfflineAnalyzer
-from core.clock import FakeClock
 from core.errors import ErrorClass, JobError
 from core.events import EventBus, JobProgress
 from core.pacing import Backoff, FixedPacer
@@ -15,6 +14,7 @@ from core.states import JobState
 from core.store import Store
 from core.worker import Worker
 from tests.fake_analyzers import ScriptedAnalyzer
+from tests.fake_clock import FakeClock
 from tests.helpers import new_job, write_doc
 
 
@@ -137,15 +137,20 @@ def test_retryable_failures_back_off_then_give_up_after_max_attempts(tmp_path: P
     asyncio.run(go())
 
 
-def test_a_job_that_crashes_the_worker_stops_after_max_attempts(tmp_path: Path) -> None:
+def test_an_internal_error_fails_the_job_plainly_and_is_reported(tmp_path: Path) -> None:
     async def go() -> None:
         store, clock, bus, _ids = await _setup(tmp_path, 3)
-        analyzer = ScriptedAnalyzer(clock, faults=[RuntimeError("boom")] * 5)
+        analyzer = ScriptedAnalyzer(clock, faults=[RuntimeError("boom")])
         worker = Worker(store, analyzer, FixedPacer(clock, 0, _backoff()), clock, bus)
         await worker.run(until_empty=True)
         jobs = await store.list_jobs()
+        # A bug is not retried blindly: the job ends failed at once, the queue goes on.
         assert [j.state for j in jobs] == [JobState.FAILED, JobState.DONE, JobState.DONE]
-        assert jobs[0].error_kind == "internal" and jobs[0].attempts == 5
+        assert jobs[0].error_kind == "internal" and jobs[0].attempts == 1
+        assert "internal error" in (jobs[0].error or "") and "boom" not in (jobs[0].error or "")
+        log = [m for _, m in await store.job_log(jobs[0].id)]
+        assert any("RuntimeError: boom" in m and "Traceback" in m for m in log)
+        assert len(worker.internal_errors) == 1
         await store.close()
 
     asyncio.run(go())

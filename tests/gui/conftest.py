@@ -30,12 +30,12 @@ qt_workarounds.install()
 import qasync  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from core.clock import FakeClock  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from gui.app import PacelineApp  # noqa: E402
 from gui.main_thread_gc import MainThreadGarbageCollector  # noqa: E402
 from gui.palette import apply_style  # noqa: E402
 from gui.translations import install_translators  # noqa: E402
+from tests.fake_clock import FakeClock  # noqa: E402
 from tests.helpers import write_doc  # noqa: E402
 
 T = TypeVar("T")

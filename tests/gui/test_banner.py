@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 import qasync
 
-from core.clock import FakeClock
 from core.errors import ErrorClass, JobError
 from core.events import QueueStateChanged
 from core.settings import Settings
 from gui.app import PacelineApp
 from gui.banner import QueueBanner
 from tests.fake_analyzers import ScriptedAnalyzer
+from tests.fake_clock import FakeClock
 from tests.gui.conftest import make_docs, run, until
 
 StartApp = Callable[..., PacelineApp]

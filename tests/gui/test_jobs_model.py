@@ -9,13 +9,13 @@ from typing import Any
 import qasync
 from PySide6.QtCore import QModelIndex
 
-from core.clock import FakeClock
 from core.events import JobAdded, JobChanged, JobProgress, JobRemoved, OrderChanged
-from core.jobs import Job
+from core.jobs import Job, NewJob
 from core.states import JobState
-from core.store import NewJob, Store
+from core.store import Store
 from gui.job_filter import JobFilter
 from gui.jobs_model import Column, JobsModel, Role
+from tests.fake_clock import FakeClock
 from tests.gui.conftest import run, until
 
 

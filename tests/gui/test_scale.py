@@ -12,13 +12,14 @@ from typing import Any
 import qasync
 from PySide6.QtCore import QModelIndex, Qt
 
-from core.clock import FakeClock
 from core.events import JobAdded, JobChanged, JobRemoved, OrderChanged
+from core.jobs import NewJob
 from core.states import JobState
-from core.store import NewJob, Store
+from core.store import Store
 from gui.app import PacelineApp
 from gui.job_filter import JobFilter
 from gui.jobs_model import PAGE_SIZE, Column, JobsModel, Role
+from tests.fake_clock import FakeClock
 from tests.gui.conftest import run, until
 from tests.gui.test_jobs_model import Recorder, make_job
 

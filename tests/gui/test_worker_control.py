@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 import qasync
 
-from core.clock import FakeClock
+from core.jobs import AddReport
 from core.settings import Settings
 from core.states import JobState
-from core.store import AddReport
 from gui.add_report import summarize
 from gui.app import PacelineApp
 from tests.fake_analyzers import ScriptedAnalyzer
+from tests.fake_clock import FakeClock
 from tests.gui.conftest import make_docs, run, until
 from tests.gui.test_jobs_model import make_job
 

@@ -7,7 +7,8 @@ it answers, ``[r12]``) with three additions the meddling trial needs to judge a 
   Retry-After, 500, a connection reset, a stream that ends cleanly without finishing) and a
   think time: a few hundred milliseconds with jitter, sometimes 1-3 s, so that calls are in
   flight when the meddler cancels and the harness kills. A 429 comes back at once, as real
-  servers send it.
+  servers send it. The harness may also ask for one 429 now and then, to kill the worker
+  after it and see whether the next worker still waits.
 - **A log of every call's life** on one monotonic clock (``time.monotonic``, which on Linux is
   one clock for every process, so the meddler's and the harness's times compare with it): when
   the request arrived, the (job, part) it carries, what the server did, when the answer (of any
@@ -69,6 +70,7 @@ class Call:
     key: Key | None = None
     markers: tuple[str, ...] = ()
     carried: tuple[int, ...] = ()  # the [rN] tags in the text sent: a combining call's parts
+    torn: bool = False  # no messages arrived: the sender died while sending (an empty body)
     written: float | None = None  # the whole answer (of any kind) was written and flushed
     hung_up: float | None = None  # the client closed before the answer was written
 
@@ -129,6 +131,7 @@ class MeddleProvider(TaggedProvider):
         self.keyer: Keyer | None = None  # set by the harness once it knows the job ids
         self.calls: dict[int, Call] = {}
         self.ok_written = 0  # OK answers completely written, for the harness's kill moments
+        self._throttle_at: int | None = None  # see throttle_call()
 
     # ------------------------------------------------------------------ drawing
 
@@ -161,6 +164,12 @@ class MeddleProvider(TaggedProvider):
             return record  # GET /models: not a paid call
         with self._arrived:
             action, fake_action, think, retry_after = self._draw()
+            if self._throttle_at is not None and len(self.calls) + 1 >= self._throttle_at:
+                # Asked for by the harness: this call is throttled with the longest wait.
+                self._throttle_at = None
+                seconds = self.plan.retry_after_s[1]
+                action, fake_action, retry_after = "429", f"429-retry-after:{seconds}", seconds
+                think = self.rng.uniform(*self.plan.throttle_think_s)
             record.action = fake_action
             self.calls[record.n] = Call(
                 n=record.n,
@@ -171,6 +180,9 @@ class MeddleProvider(TaggedProvider):
                 key=self.keyer(record.user_text) if self.keyer else None,
                 markers=tuple(record.markers),
                 carried=tuple(int(t) for t in TAG.findall(record.user_text)),
+                # The base handler reads an empty body as {}: a client killed between its
+                # headers and its body. Not a call anyone could be charged for.
+                torn=not record.body.get("messages"),
             )
             self._arrived.notify_all()
         return record
@@ -196,6 +208,13 @@ class MeddleProvider(TaggedProvider):
     def call(self, n: int) -> Call | None:
         with self._lock:
             return self.calls.get(n)
+
+    def throttle_call(self, nth: int | None) -> None:
+        """Answer the ``nth`` chat call from now with 429 and the longest Retry-After of the
+        plan (once; None: no more): the harness kills the worker after it, to see the next life
+        wait."""
+        with self._lock:
+            self._throttle_at = None if nth is None else len(self.calls) + nth
 
     def snapshot(self) -> list[Call]:
         """A copy of the log, in arrival order."""

@@ -26,11 +26,11 @@ from typing import Any
 
 import pytest
 
-from core.clock import FakeClock
 from core.engine import Engine
 from core.jobs import Job
 from core.settings import Settings
 from core.states import JobState
+from tests.fake_clock import FakeClock
 from tests.helpers import ROOT, run_cli
 from tests.reliability.tagged_provider import TaggedProvider, tag_of
 

@@ -25,11 +25,11 @@ from pathlib import Path
 
 import pytest
 
-from core.clock import FakeClock
 from core.engine import Engine
 from core.errors import StorageError
 from core.settings import Settings
 from core.states import JobState
+from tests.fake_clock import FakeClock
 from tests.fake_provider import Recorded
 from tests.helpers import ROOT, run_cli
 from tests.reliability.tagged_provider import TaggedProvider, tag_of
