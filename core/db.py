@@ -173,8 +173,9 @@ def storage_error(exc: sqlite3.Error, path: Path) -> StorageError | None:
         return StorageError(
             "disk_full",
             f"Paceline could not save to its database because the disk is full ({path}). Free "
-            "some space: finished work is kept, and an answer that could not be saved yet is "
-            "held while Paceline keeps trying.",
+            "some space: finished work is kept; an answer that could not be saved is held while "
+            "Paceline keeps trying, and its job is marked stale for you to re-trigger if "
+            "Paceline has to stop first.",
         )
     if code in (_SQLITE_READONLY, _SQLITE_PERM):
         return StorageError(

@@ -227,6 +227,7 @@ class Engine:
             self.bus,
             limits=self.limits,
             times=times,
+            save_patience_s=self.settings.save_patience_s,
         )
         return self.worker
 

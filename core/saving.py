@@ -29,9 +29,14 @@ T = TypeVar("T")
 
 FIRST_RETRY_S = 0.5
 MAX_RETRY_S = 30.0
-# How long a paid answer is held while the disk refuses it (full, read-only, failing) before the
-# worker gives up and stops; a busy database is waited for as long as the worker runs.
-ANSWER_PATIENCE_S = 600.0
+
+
+WHY = {
+    "busy": " (another program kept the database locked)",
+    "disk_full": " (the disk was full)",
+    "read_only": " (the database was read-only)",
+    "disk_error": " (the disk reported an error)",
+}
 
 
 class MustStop(Exception):
@@ -40,12 +45,21 @@ class MustStop(Exception):
 
 class Persister:
     def __init__(
-        self, clock: Clock, bus: EventBus, stopping: Callable[[], bool], store: Store
+        self,
+        clock: Clock,
+        bus: EventBus,
+        stopping: Callable[[], bool],
+        store: Store,
+        *,
+        patience_s: float = 600.0,
     ) -> None:
         self.clock = clock
         self.bus = bus
         self.stopping = stopping
         self.store = store
+        # How long a paid answer is held while the disk refuses it before the worker gives up
+        # and stops; a busy database is waited for as long as the worker runs.
+        self.patience_s = patience_s
         self.retries = 0  # commits that had to be tried again, for tests and the log
 
     async def retry_busy(self, op: Callable[[], Awaitable[T]]) -> T:
@@ -56,15 +70,16 @@ class Persister:
         """Commit a paid answer, trying again on any storage failure until it is saved."""
 
         def keep_trying(exc: StorageError, waited: float) -> bool:
-            return exc.kind == "busy" or waited < ANSWER_PATIENCE_S
+            return exc.kind == "busy" or waited < self.patience_s
 
         try:
             return await self._retrying(op, keep_trying)
         except (MustStop, StorageError, asyncio.CancelledError) as exc:
+            why = WHY.get(exc.kind, "") if isinstance(exc, StorageError) else ""
             reason = (
-                f"Paceline received this job's answer but could not save it before it had to "
-                f"stop ({exc.message if isinstance(exc, StorageError) else 'stopped'}). The "
-                "call may have been charged; re-trigger it to send it again."
+                f"Paceline received the answer to a paid call for this job but could not save "
+                f"it{why} before it had to stop; the call may have been charged. Re-trigger "
+                "it to send it again."
             )
             with contextlib.suppress(StorageError, LeaseRevoked):
                 await self.store.mark_stale(lease, reason)

@@ -41,6 +41,9 @@ class Settings:
     context_chars_by_model: dict[str, int] = field(default_factory=dict)
     max_output_tokens: int = 1024
     request_timeout_s: float = 600.0
+    # How long an answer that came back is held while the disk refuses to save it (full,
+    # read-only, failing) before the worker stops and marks its job stale.
+    save_patience_s: float = 600.0
     max_file_mb: float = 50.0
     max_chars: int = 2_000_000
     price_per_1k_tokens: float = 0.0

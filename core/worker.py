@@ -81,6 +81,7 @@ class Worker:
         limits: Limits | None = None,
         times: CallTimes | None = None,
         chain_claims: bool = True,
+        save_patience_s: float = 600.0,
     ) -> None:
         self.store = store
         self.analyzer = analyzer
@@ -101,7 +102,9 @@ class Worker:
         self._unstarted: dict[asyncio.Task[None], Lease] = {}
         self._unsubscribe = bus.subscribe(self._on_event)
         self._ready_wait: asyncio.Future[None] | None = None
-        self.persist = Persister(clock, bus, lambda: self._stopping, store)
+        self.persist = Persister(
+            clock, bus, lambda: self._stopping, store, patience_s=save_patience_s
+        )
         # Set when the database cannot be written at all: run() stops and raises it.
         self.fatal: StorageError | None = None
         # Unexpected errors (bugs): each ended its job 'failed' with kind 'internal'.

@@ -42,7 +42,7 @@ CI_CONFIG = MeddleConfig(
     # Shorter calls than the long run's, fewer slow ones and fewer 429s (each one is waited
     # out for real); the harness adds a 429 before each of its after-429 kills.
     faults=FaultPlan(rate_429=0.05, think_s=(0.08, 0.25), long_share=0.05, long_think_s=(0.8, 1.5)),
-    meddle_gap_s=(0.4, 1.4),
+    meddle_gap_s=(0.3, 1.1),
     lock_hold_s=(1.7, 2.1),
     pause_hold_s=(0.4, 1.0),
     weights=(
