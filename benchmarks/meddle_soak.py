@@ -43,7 +43,8 @@ read (read-only) after the last clean life and before anything re-triggered a jo
   was in flight at a SIGKILL, with no re-trigger of that job in between (after a 429, 500, reset
   or truncated answer a retry is allowed);
 - before Retry-After: a call that arrived less than Retry-After - 0.05 s after a 429 was
-  written, unless the worker was killed within 0.3 s of it;
+  written, unless the worker was killed within 0.3 s of it (or before a lock held meanwhile
+  ended), before it could have stored the wait;
 - unexplained: done without an OK answer of its final call as its result (or combined from other
   than its stored parts), cancelled without the meddler's cancel as the last word, stale without
   a worker death (or held lock) after its last claim, failed without a matching fault as its last

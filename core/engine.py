@@ -204,14 +204,19 @@ class Engine:
             return {"holder": self._lock.holder, "pid": os.getpid()}
         return WorkerLock(self.home / paths.LOCK_NAME, "probe").live_holder()
 
+    async def take_queue(self, holder: str) -> None:
+        """Take the worker lock (or raise WorkerLocked) and mark jobs a dead process left
+        running as stale: only the lock's holder may, and only once it holds it."""
+        self.acquire_worker_lock(holder)
+        await self.store.recover_on_startup()
+
     async def start_worker(self, holder: str) -> Worker:
         """Take the database's worker lock (or raise WorkerLocked) and prepare the worker.
 
         Only here, with the lock held, are jobs left running by a dead process marked stale,
         and the pacer starts from the waits the previous worker stored.
         """
-        self.acquire_worker_lock(holder)
-        await self.store.recover_on_startup()
+        await self.take_queue(holder)
         stored = await self.store.stored_wait()
         self.pacer.restore(
             stored.until, stored.kind, stored.reason, stored.failures, stored.last_call

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from core import paths
 from core.clock import Clock
 from core.engine import Engine
-from core.errors import SchemaTooNew
+from core.errors import SchemaTooNew, WorkerLocked
 from core.logs import setup_logging
 from core.settings import Settings, SettingsError, load_saved
 from gui import formatting as fmt
@@ -86,6 +86,10 @@ class PacelineApp:
         """Open everything and show the window; raises if the queue cannot be opened."""
         self._quit = asyncio.get_running_loop().create_future()
         self.engine = await Engine.open(self.home, settings=self.settings, clock=self.clock)
+        # Take the queue before the first paint, so a job a crash left running shows as
+        # stale at once; another worker holding it is handled when the worker starts.
+        with contextlib.suppress(WorkerLocked):
+            await self.engine.take_queue(self.holder)
         window = MainWindow(self.engine, self.runner, self.home)
         self.window = window
         window.close_requested.connect(self.request_quit)

@@ -221,14 +221,14 @@ def test_lazy_history_on_a_real_store(loop: qasync.QEventLoop, tmp_path: Path) -
                    for n in range(1205)]
             await store.add_jobs(new, max_queued=10_000)
 
-            def finish(conn: Any) -> None:
-                conn.execute("UPDATE jobs SET state = 'done' WHERE id <= 1200")
-                conn.execute("UPDATE jobs SET state = 'failed', error_kind = 'server' "
+            async def finish(tx: Any) -> None:
+                await tx.all("UPDATE jobs SET state = 'done' WHERE id <= 1200")
+                await tx.all("UPDATE jobs SET state = 'failed', error_kind = 'server' "
                              "WHERE id IN (10, 11)")
-                conn.execute("UPDATE jobs SET state = 'failed', error_kind = 'changed' "
+                await tx.all("UPDATE jobs SET state = 'failed', error_kind = 'changed' "
                              "WHERE id = 12")
 
-            await store._write(finish)
+            await store.db.write(finish)
             assert await store.error_kinds(JobState.FAILED) == {"server": 2, "changed": 1}
             model = JobsModel(FakeClock(), store, page_size=500)
             await model.load()

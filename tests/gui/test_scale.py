@@ -32,11 +32,11 @@ async def _history(home: Path, finished: int, queued: int) -> None:
                for n in range(finished + queued)]
         await store.add_jobs(new, max_queued=len(new))
 
-        def finish(conn: Any) -> None:
-            conn.execute("UPDATE jobs SET state = 'done', result = 'a result' WHERE id <= ?",
+        async def finish(tx: Any) -> None:
+            await tx.all("UPDATE jobs SET state = 'done', result = 'a result' WHERE id <= ?",
                          (finished,))
 
-        await store._write(finish)
+        await store.db.write(finish)
         await store.set_paused(True, "Paused by you", "user")  # nothing runs during the test
     finally:
         await store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import qasync
@@ -96,13 +97,13 @@ def test_the_result_is_markdown_and_loads_nothing_remote(
 
     async def plant_result() -> None:
         # A result with a remote image and a link, as a model might write it.
-        def write(conn: object) -> None:
-            conn.execute(  # type: ignore[attr-defined]
+        async def write(tx: Any) -> None:
+            await tx.all(
                 "UPDATE jobs SET result = ? WHERE id = ?",
                 ("# Findings\n\n![pixel](https://tracker.example/p.png)\n\n"
                  "* one [site](https://example.com)\n", job.id))
 
-        await app.engine.store._write(write)
+        await app.engine.store.db.write(write)
 
     run(loop, plant_result())
     assert window.select_job(job.id)

@@ -205,6 +205,7 @@ class MeddleReport:
     discard_log_lines: int = 0
     resent_after_retrigger: int = 0
     resent_after_fault: int = 0
+    waits_killed_before_stored: int = 0
     explained: dict[str, int] = field(default_factory=dict)
     counts_judged: dict[str, int] = field(default_factory=dict)
     counts_end: dict[str, int] = field(default_factory=dict)
@@ -301,6 +302,10 @@ class MeddleReport:
                 ),
             ),
             ("'answer discarded' lines in the job logs", self.discard_log_lines),
+            (
+                "429s followed by a kill before the wait could be stored (not judged)",
+                self.waits_killed_before_stored,
+            ),
             (
                 "calls sent again after a re-trigger / after a fault answer",
                 f"{self.resent_after_retrigger} / {self.resent_after_fault}",
@@ -1246,8 +1251,12 @@ class Judge:
             if call.action != "429" or call.written is None or call.retry_after is None:
                 continue
             at = call.written
-            if any(at <= k <= at + KILL_BEFORE_STORE_S for k in self.kills):
-                continue  # killed before it could have stored the wait
+            # Killed before it could have stored the wait: 0.3 s, or until a lock held
+            # meanwhile ended (the wait is committed with the job's requeue).
+            store_by = self.learn_by(at, KILL_BEFORE_STORE_S)
+            if any(at <= k <= store_by for k in self.kills):
+                self.report.waits_killed_before_stored += 1
+                continue
             windows.append((at, at + call.retry_after - SLACK_S, call))
         for call in self.calls:
             for start, end, throttled in windows:
