@@ -299,6 +299,23 @@ class Worker:
 
     async def _run_job(self, lease: Lease, running: RunningJob) -> None:
         try:
+            await self._settle(lease, running)
+        except (StorageError, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # a bug, even inside an outcome handler: never leave it running
+            log.exception("job %s crashed", lease.job_id)
+            self.internal_errors.append(f"job {lease.job_id}: {exc!r}")
+            running.releasing = True
+            detail = "".join(traceback.format_exception(exc)).strip()
+            await self._quietly(
+                lambda: self.store.fail(
+                    lease, "internal", INTERNAL_MESSAGE, note=f"internal error:\n{detail}"
+                )
+            )
+
+    async def _settle(self, lease: Lease, running: RunningJob) -> None:
+        """Run the job and write the outcome each expected way of ending calls for."""
+        try:
             await self._process(lease, running)
         except asyncio.CancelledError:
             running.releasing = True
@@ -313,18 +330,6 @@ class Worker:
         except JobError as error:
             running.releasing = True
             await self._after_error(lease, error)
-        except StorageError:
-            raise
-        except Exception as exc:  # a bug: end the job plainly, never leave it 'running'
-            log.exception("job %s crashed", lease.job_id)
-            self.internal_errors.append(f"job {lease.job_id}: {exc!r}")
-            running.releasing = True
-            detail = "".join(traceback.format_exception(exc)).strip()
-            await self._quietly(
-                lambda: self.store.fail(
-                    lease, "internal", INTERNAL_MESSAGE, note=f"internal error:\n{detail}"
-                )
-            )
 
     async def _quietly(self, write: Callable[[], Awaitable[object]]) -> None:
         """A clean-up write: a job someone took away meanwhile needs none."""
