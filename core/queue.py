@@ -84,12 +84,25 @@ class Leases:
     # ------------------------------------------------------------------ worker writes
 
     async def _leased(
-        self, lease: Lease, fn: Callable[[Tx, float], Awaitable[T]], *, answer: bool = False
+        self,
+        lease: Lease,
+        fn: Callable[[Tx, float], Awaitable[T]],
+        *,
+        answer: bool = False,
+        backoff: Backoff | None = None,
     ) -> T:
-        """Run ``fn`` in one transaction if ``lease`` still holds; else log and refuse."""
+        """Run ``fn`` in one transaction if ``lease`` still holds; else log and refuse.
+
+        A ``backoff`` (a server's Retry-After, or the backoff after a failed call) belongs to
+        the queue, not to the job: it is stored in the same commit either way.
+        """
         now = self.clock.wall()
 
         async def tx(t: Tx) -> T | _Refused:
+            if backoff is not None:
+                await write_backoff(
+                    t, backoff.until, backoff.kind, backoff.reason, backoff.failures
+                )
             row = await t.one(
                 "SELECT state, lease, updated_at FROM jobs WHERE id = ?", (lease.job_id,)
             )
@@ -264,7 +277,9 @@ class Leases:
 
         return await self._leased(lease, fn, answer=True)
 
-    async def fail(self, lease: Lease, kind: str, message: str, *, note: str) -> Job:
+    async def fail(
+        self, lease: Lease, kind: str, message: str, *, note: str, backoff: Backoff | None = None
+    ) -> Job:
         """running -> failed: a permanent error, or its attempts are used up."""
 
         async def fn(t: Tx, now: float) -> Job:
@@ -277,7 +292,7 @@ class Leases:
             await log_line(t, lease.job_id, now, note)
             return job
 
-        return await self._leased(lease, fn)
+        return await self._leased(lease, fn, backoff=backoff)
 
     async def requeue(
         self,
@@ -306,10 +321,6 @@ class Leases:
                 raw=[("attempts = MAX(0, attempts - ?)", 1 if refund_attempt else 0)],
             )  # fmt: skip
             assert job is not None
-            if backoff is not None:
-                await write_backoff(
-                    t, backoff.until, backoff.kind, backoff.reason, backoff.failures
-                )
             if pause is not None:
                 await t.many(
                     UPSERT_META,
@@ -320,7 +331,7 @@ class Leases:
                 await log_line(t, lease.job_id, now, note)
             return job
 
-        return await self._leased(lease, fn)
+        return await self._leased(lease, fn, backoff=backoff)
 
     async def give_back(self, lease: Lease, note: str | None = None) -> Job:
         """Nothing was spent on it: back to its place, the attempt refunded, errors kept."""

@@ -534,14 +534,14 @@ class Worker:
             )  # fmt: skip
             return
         attempts = lease.job.attempts
+        backoff = self._backoff_to_store()
         if attempts >= lease.job.max_attempts:
             message = f"{error.message} (gave up after {attempts} attempts)"
             await self._quietly(
-                lambda: self.store.fail(lease, error.kind, message,
-                                note=f"failed ({error.kind}): {message}")
+                lambda: self.store.fail(lease, error.kind, message, backoff=backoff,
+                                        note=f"failed ({error.kind}): {message}")
             )  # fmt: skip
             return
-        backoff = self._backoff_to_store()
         await self._quietly(
             lambda: self.store.requeue(
                 lease, error.kind, error.message, backoff=backoff,

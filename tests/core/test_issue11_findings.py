@@ -80,9 +80,10 @@ def test_a_retry_after_outlives_the_worker_and_the_next_one_waits_for_it(
 ) -> None:
     async def go() -> None:
         store, clock, bus = await _store(tmp_path, 1)
+        clock.auto_advance = False  # time stands still until the test moves it
         throttled = JobError("rate_limited", "Too many requests (429).",
                              error_class=ErrorClass.RETRYABLE, retry_after=40)  # fmt: skip
-        first = ScriptedAnalyzer(clock, latency=1.5, faults=[throttled])
+        first = ScriptedAnalyzer(clock, latency=0.0, faults=[throttled])
         pacer = FixedPacer(clock, 0, _backoff())
         worker = Worker(store, first, pacer, clock, bus)
         run = asyncio.create_task(worker.run())
@@ -97,6 +98,7 @@ def test_a_retry_after_outlives_the_worker_and_the_next_one_waits_for_it(
         second = ScriptedAnalyzer(clock, latency=1.0)
         fresh = FixedPacer(clock, 0, _backoff())
         fresh.restore(stored.until, stored.kind, stored.reason, stored.failures, stored.last_call)
+        clock.auto_advance = True
         await Worker(store, second, fresh, clock, bus).run(until_empty=True)
         assert second.calls[0][1] >= throttled_at + 40
         assert (await store.get(1)).state == JobState.DONE  # type: ignore[union-attr]

@@ -1141,6 +1141,11 @@ class Judge:
                 return life
         return None
 
+    def life_sending(self, t: float) -> Life | None:
+        """The worker life that was alive at ``t`` (the last one started by then)."""
+        started = [life for life in self.lives if life.spawned <= t]
+        return max(started, key=lambda life: life.spawned) if started else None
+
     def in_flight_at_kill(self, call: Call) -> bool:
         # A call hung up by a kill ends when the server noticed, just after the kill; a call
         # answered before the kill was not in flight (a fault answer may be retried freely).
@@ -1187,16 +1192,14 @@ class Judge:
             if cause is not None:
                 discarded[cause.kind] += 1
                 continue
-            # A SIGKILL before the worker could have committed it: paid for, not thrown away.
-            life = self.life_at(call.written)
+            # A SIGKILL of the worker that sent it before it could have committed the answer
+            # (or even before the answer was out: then the client never read it): paid for,
+            # not thrown away.
+            life = self.life_sending(call.arrived)
             if (
                 life is not None
                 and life.killed
-                and (
-                    call.written - SLACK_S
-                    <= life.killed_at
-                    <= self.learn_by(call.written, self.config.save_tolerance_s)
-                )
+                and life.killed_at <= self.learn_by(call.written, self.config.save_tolerance_s)
             ):
                 report.killed_before_saving += 1
                 continue
