@@ -18,7 +18,7 @@ from core.changes import QueueMeta
 from core.clock import Clock
 from core.db import Database, Tx
 from core.errors import LeaseRevoked
-from core.jobs import STALE_IN_FLIGHT, STALE_RUNNING, Job, Lease
+from core.jobs import Job, Lease
 from core.queries import JOB_COLUMNS, PartRecord, row_to_job
 from core.states import JobState
 from core.transitions import clock_time, log_line, next_seq, transition
@@ -354,40 +354,6 @@ class Leases:
             return job
 
         return await self._leased(lease, fn)
-
-    # ------------------------------------------------------------------ start-up
-
-    async def recover_on_startup(self) -> list[Job]:
-        """Jobs left ``running`` by a process that stopped become ``stale``; never resumed.
-
-        Only the process holding the worker lock runs this. Queued jobs need nothing: they are
-        data and the worker simply claims them. Running it twice changes nothing the second time.
-        """
-        now = self.clock.wall()
-
-        async def tx(t: Tx) -> list[Job]:
-            jobs: list[Job] = []
-            running = await t.all("SELECT id FROM jobs WHERE state = 'running'")
-            if not running:
-                return jobs
-            seq = await next_seq(t)
-            for (job_id,) in running:
-                in_flight = await t.value(
-                    "SELECT COUNT(*) FROM parts WHERE job_id = ? AND state = 'started'",
-                    (job_id,),
-                )
-                reason = STALE_IN_FLIGHT if in_flight else STALE_RUNNING
-                job = await transition(
-                    t, job_id, JobState.STALE, [JobState.RUNNING], now=now, seq=seq,
-                    sets={"stale_reason": reason, "finished_at": now, "lease": None},
-                )  # fmt: skip
-                if job is not None:
-                    await log_line(t, job_id, now, f"marked stale: {reason}")
-                    jobs.append(job)
-            return jobs
-
-        jobs: list[Job] = await self._commit(tx)
-        return jobs
 
 
 async def _claim(t: Tx, now: float, exclude: Collection[int]) -> Lease | None:

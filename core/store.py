@@ -5,6 +5,7 @@
 - :mod:`core.enqueue`: adding jobs;
 - :mod:`core.queue`: claims as leases and every write a worker makes;
 - :mod:`core.queue_edits`: what a person does (cancel, re-trigger, remove, move, pause);
+- :mod:`core.recovery`: marking jobs a dead process left running as stale;
 - :mod:`core.queries`: what the window and the command line read;
 - :mod:`core.changes`: the change feed that turns every commit into events.
 
@@ -27,12 +28,13 @@ from core.migrations import migrate
 from core.queries import Queries
 from core.queue import Leases
 from core.queue_edits import QueueEdits
+from core.recovery import Recovery
 from core.waits import StoredWait, read_wait
 
 T = TypeVar("T")
 
 
-class Store(Queries, Enqueue, Leases, QueueEdits):
+class Store(Queries, Enqueue, Leases, QueueEdits, Recovery):
     def __init__(self, db: Database, clock: Clock, bus: EventBus) -> None:
         self.db = db
         self.path = db.path

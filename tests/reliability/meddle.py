@@ -504,10 +504,12 @@ class Meddler:
         return self.rng.choice(ids)
 
     def any_job(self, states: dict[str, list[int]]) -> int | None:
-        every = [i for ids in states.values() for i in ids]
+        every = sorted({i for ids in states.values() for i in ids})
         return self.rng.choice(every) if every else None
 
-    def cli(self, kind: str, ids: list[int], *args: str, **extra: Any) -> Action:
+    def cli(
+        self, kind: str, ids: list[int], *args: str, saved_tags: list[int] | None = None
+    ) -> Action:
         start = now()
         # A move has no command: its script runs as ``python -c``; the rest are paceline-cli.
         argv = [sys.executable, *args] if args[0] == "-c" else [sys.executable, "-m", "core.cli",
@@ -516,7 +518,8 @@ class Meddler:
         action = Action(
             kind, ids, start, now(), _took_effect(done.returncode, done.stdout),
             rc=done.returncode,
-            detail=(done.stdout.strip() + " " + done.stderr.strip()).strip()[-200:], **extra,
+            detail=(done.stdout.strip() + " " + done.stderr.strip()).strip()[-200:],
+            saved_tags=saved_tags or [],
         )  # fmt: skip
         self.write(action)
         return action

@@ -1,0 +1,338 @@
+"""One job's steps, as the worker runs it: extract, plan, call part by part, settle.
+
+A mixin of :class:`core.worker.Worker` (the loop that claims and the control lives there). Every
+write names the job's lease; each way a job can end (done, a retryable or permanent error, a
+stop-the-queue error, a cancel, a revoked lease, a bug) is settled here in exactly one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import traceback
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from core.analyzers.base import Analyzer, CallResult, Progress
+from core.changes import QueueMeta
+from core.clock import Clock
+from core.documents import Limits, extract_async
+from core.errors import ErrorClass, JobError, LeaseRevoked, StorageError
+from core.eta import CallTimes
+from core.events import EventBus, JobProgress
+from core.jobs import Lease, Profile
+from core.pacing import Pacer
+from core.queue import Backoff, PartPlan
+from core.saving import MustStop, Persister
+from core.store import Store
+
+log = logging.getLogger(__name__)
+
+INTERNAL_MESSAGE = (
+    "Paceline hit an internal error while processing this job and stopped it. The details are "
+    "in the job's log. Re-trigger it to try again; if it happens again, please report it."
+)
+
+
+class _Yield(Exception):
+    """The queue was paused before the next call: hand the job back, nothing was spent."""
+
+
+@dataclass
+class RunningJob:
+    lease: Lease
+    task: asyncio.Task[None] | None
+    started: float
+    call_in_flight: bool = False
+    # A paid call was sent and its answer is not committed yet: never hand this job back.
+    paid_unsaved: bool = False
+    parts_done: int = 0
+    parts_planned: int = 0
+    revoked: str | None = None  # what a person did to it, once the change feed told us
+    # The worker is writing the job's outcome itself (done, failed, requeued): the lease it
+    # clears is its own doing, not a person's.
+    releasing: bool = False
+
+
+class JobSteps:
+    store: Store
+    analyzer: Analyzer
+    pacer: Pacer
+    clock: Clock
+    bus: EventBus
+    limits: Limits
+    times: CallTimes
+    persist: Persister
+    chain_claims: bool
+    internal_errors: list[str]
+    _stopping: bool
+    _wake: asyncio.Event
+    _handoff: deque[Lease]
+    _first_call: list[int]
+    _turn: asyncio.Condition
+    paused: bool
+    _busy_ids: Callable[[], set[int]]
+    _took_turn: Callable[[int], Awaitable[None]]
+
+    async def _run_job(self, lease: Lease, running: RunningJob) -> None:
+        try:
+            await self._settle(lease, running)
+        except (StorageError, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # a bug, even inside an outcome handler: never leave it running
+            log.exception("job %s crashed", lease.job_id)
+            self.internal_errors.append(f"job {lease.job_id}: {exc!r}")
+            running.releasing = True
+            detail = "".join(traceback.format_exception(exc)).strip()
+            await self._quietly(
+                lambda: self.store.fail(
+                    lease, "internal", INTERNAL_MESSAGE, note=f"internal error:\n{detail}"
+                )
+            )
+
+    async def _settle(self, lease: Lease, running: RunningJob) -> None:
+        """Run the job and write the outcome each expected way of ending calls for."""
+        try:
+            await self._process(lease, running)
+        except asyncio.CancelledError:
+            running.releasing = True
+            await self._after_cancel(lease, running)
+        except LeaseRevoked as revoked:
+            log.info("job %s: %s; its worker let go of it", lease.job_id, revoked.what)
+        except MustStop:
+            pass  # stopping while the database refused a write: the start-up check decides
+        except _Yield:
+            running.releasing = True
+            await self._quietly(lambda: self.store.give_back(lease))
+        except JobError as error:
+            running.releasing = True
+            await self._after_error(lease, error)
+
+    async def _quietly(self, write: Callable[[], Awaitable[object]]) -> None:
+        """A clean-up write: a job someone took away meanwhile needs none."""
+        with contextlib.suppress(LeaseRevoked):
+            await self.persist.retry_busy(write)
+
+    async def _process(self, lease: Lease, running: RunningJob) -> None:
+        job = lease.job
+        document = await extract_async(job.path, self.limits, expect_sha256=job.sha256)
+        chunks = self.analyzer.split(document.text)
+        multi = len(chunks) > 1
+        size = self.analyzer.part_chars
+        plan = [PartPlan(_sha(c), size) for c in chunks]
+        if multi:
+            plan.append(PartPlan(_sha("combine\0" + "\0".join(p.text_sha for p in plan)), size))
+        running.parts_planned = len(plan)
+        done: dict[int, str] = {}
+        if multi or job.parts_planned > 1 or job.parts_done:
+            # Committed up front for a multi-part job's progress, and for any job whose
+            # stored parts might belong to another split; a single call's plan goes with it.
+            kept = await self.persist.retry_busy(
+                lambda: self.store.plan(lease, plan, len(document.text))
+            )
+            done = {i: p.result for i, p in kept.items() if p.result is not None}
+        running.parts_done = len(done)
+        profile = Profile(job.profile, job.prompt)
+        results: list[str] = []
+        final: CallResult | None = None
+        final_seconds = 0.0
+        final_units = 0
+        for idx, chunk in enumerate(chunks):
+            if idx in done and multi:
+                results.append(done[idx])
+                continue
+
+            def call(
+                progress: Progress, chunk: str = chunk, idx: int = idx
+            ) -> Awaitable[CallResult]:
+                return self.analyzer.analyze_part(
+                    chunk, profile, index=idx, count=len(chunks), progress=progress
+                )
+
+            note = f"sending part {idx + 1} of {len(chunks)}" if multi else "sending the request"
+            result, seconds = await self._call(running, idx, plan[idx], chunk, call, note)
+            if not multi:
+                final, final_seconds, final_units = result, seconds, len(chunk)
+            else:
+                await self.persist.save_answer(
+                    lease,
+                    lambda idx=idx, result=result, seconds=seconds, chunk=chunk: (
+                        self.store.save_part(
+                            lease, idx, result.text,
+                            prompt_tokens=result.prompt_tokens,
+                            completion_tokens=result.completion_tokens,
+                            duration_s=seconds, engine=self.analyzer.engine, units=len(chunk),
+                        )
+                    ),
+                )  # fmt: skip
+                running.parts_done += 1
+                running.paid_unsaved = False
+            results.append(result.text)
+        if multi:
+            joined = "\n\n".join(results)
+
+            def combine(progress: Progress) -> Awaitable[CallResult]:
+                return self.analyzer.combine(results, profile, progress=progress)
+
+            final, final_seconds = await self._call(
+                running, len(chunks), plan[-1], joined, combine, "sending the combining call"
+            )
+            final_units = len(joined)
+        if final is None:
+            raise RuntimeError("the document produced no call to make")
+        # Claim the next job in the same commit only when it can start at once; one that must
+        # wait for the pacer stays queued until it can.
+        chain = (
+            self.chain_claims
+            and not self._stopping
+            and not self.paused
+            and (not self.analyzer.paced or self.pacer.ready_now())
+        )
+        answer = final
+        running.releasing = True
+        nxt = await self.persist.save_answer(
+            lease,
+            lambda: self.store.finish_done(
+                lease, answer.text,
+                prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
+                duration_s=final_seconds, engine=self.analyzer.engine, units=final_units,
+                claim_next=chain and not self._stopping, exclude=self._busy_ids(),
+            ),
+        )  # fmt: skip
+        if nxt is not None:
+            self._handoff.append(nxt)
+
+    async def _call(
+        self,
+        running: RunningJob,
+        idx: int,
+        part: PartPlan,
+        text: str,
+        call: Callable[[Progress], Awaitable[CallResult]],
+        note: str,
+    ) -> tuple[CallResult, float]:
+        if self.paused:
+            raise _Yield
+        lease = running.lease
+        paced = self.analyzer.paced
+        cost = self.analyzer.estimate_tokens(text) if paced else 0
+        if paced:
+            async with self._turn:
+                await self._turn.wait_for(
+                    lambda: not self._first_call or self._first_call[0] == lease.job_id
+                    or lease.job_id not in self._first_call
+                )
+            try:
+                await self.pacer.acquire(cost)
+            finally:
+                await self._took_turn(lease.job_id)
+            if self.paused or self._stopping:
+                self.pacer.release_unused()
+                raise _Yield
+        try:
+            await self.persist.retry_busy(
+                lambda: self.store.call_started(lease, idx, part, note=note, paced=paced)
+            )
+        except BaseException:
+            if paced:
+                self.pacer.release_unused()
+            raise
+        running.call_in_flight = True
+        running.paid_unsaved = paced
+
+        def progress(fraction: float) -> None:
+            self.bus.publish(
+                JobProgress(lease.job_id, running.parts_done, running.parts_planned, fraction)
+            )
+
+        start = self.clock.now()
+        try:
+            result = await call(progress)
+        except JobError as error:
+            running.call_in_flight = running.paid_unsaved = False
+            if paced:
+                self.pacer.on_failure(error, retryable=error.error_class == ErrorClass.RETRYABLE)
+            raise
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            running.call_in_flight = running.paid_unsaved = False
+            if paced:
+                self.pacer.on_failure(None, retryable=False)
+            raise
+        seconds = self.clock.now() - start
+        running.call_in_flight = False
+        if paced:
+            self.pacer.on_success(
+                result.headers, result.prompt_tokens + result.completion_tokens, cost
+            )
+            # Adaptive pacing may now allow more calls in flight: let the loop claim at once.
+            self._wake.set()
+        self.times.add(len(text), seconds)
+        return result, seconds
+
+    # ------------------------------------------------------------------ outcomes
+
+    async def _after_cancel(self, lease: Lease, running: RunningJob) -> None:
+        if running.call_in_flight and self.analyzer.paced:
+            self.pacer.release_unused()
+        if running.revoked is not None:
+            if running.call_in_flight:
+                note = f"call hung up: {running.revoked}"
+                await self._quietly(lambda: self.store.log(lease.job_id, note))
+            return
+        if running.paid_unsaved:
+            # A paid call may have been charged: leave it running, start-up marks it stale.
+            return
+        # Nothing was spent on the step we interrupted: hand the job back in its place.
+        await self._quietly(lambda: self.store.give_back(lease))
+
+    async def _after_error(self, lease: Lease, error: JobError) -> None:
+        cls = error.error_class
+        if cls == ErrorClass.STOP_QUEUE:
+            await self._quietly(
+                lambda: self.store.requeue(
+                    lease, error.kind, error.message, refund_attempt=True,
+                    pause=QueueMeta(True, error.message, error.kind),
+                    note=f"queue paused: {error.message}",
+                )
+            )  # fmt: skip
+            return
+        if cls == ErrorClass.PERMANENT:
+            await self._quietly(
+                lambda: self.store.fail(lease, error.kind, error.message,
+                                note=f"failed ({error.kind}): {error.message}")
+            )  # fmt: skip
+            return
+        attempts = lease.job.attempts
+        backoff = self._backoff_to_store()
+        if attempts >= lease.job.max_attempts:
+            message = f"{error.message} (gave up after {attempts} attempts)"
+            await self._quietly(
+                lambda: self.store.fail(lease, error.kind, message, backoff=backoff,
+                                        note=f"failed ({error.kind}): {message}")
+            )  # fmt: skip
+            return
+        await self._quietly(
+            lambda: self.store.requeue(
+                lease, error.kind, error.message, backoff=backoff,
+                note=f"attempt {attempts} failed ({error.kind}): {error.message}; will retry",
+            )
+        )  # fmt: skip
+
+    def _backoff_to_store(self) -> Backoff | None:
+        """The pacer's backoff or Retry-After, on the wall clock, to commit with the requeue."""
+        if not self.analyzer.paced:
+            return None
+        wait = self.pacer.backoff_wait()
+        if wait.until is None:
+            return None
+        until = self.clock.wall() + wait.seconds_left(self.clock.now())
+        return Backoff(until, wait.kind or "backoff", wait.reason or "", wait.failures)
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+

@@ -1,0 +1,114 @@
+"""What the queue is doing, for the status bar, the banner and ``paceline-cli status``: the wait
+and its reason (from the stored waits every process reads alike), the ETA, counts and totals.
+
+A mixin of :class:`core.engine.Engine`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from core.eta import CallTimes, queue_eta
+
+if TYPE_CHECKING:
+    from core.analyzers.base import Analyzer
+    from core.clock import Clock
+    from core.pacing import Pacer
+    from core.settings import Settings
+    from core.store import Store
+    from core.worker import Worker
+
+
+class QueueStatus:
+    store: Store
+    clock: Clock
+    pacer: Pacer
+    settings: Settings
+    worker: Worker | None
+
+    analyzer: Callable[[], Analyzer]  # the Engine's
+    worker_holder: Callable[[], dict[str, Any] | None]  # the Engine's
+
+    async def stored_wait(self) -> tuple[float, str | None, str | None]:
+        """(seconds left, kind, reason) of the queue's wait, from the stored values that every
+        process reads alike; a pacer's own rate wait (adaptive) when this process runs it."""
+        stored = await self.store.stored_wait()
+        wall = self.clock.wall()
+        left, kind, reason = stored.backoff_left(wall), stored.kind, stored.reason
+        paced = self.analyzer().paced
+        pause_s = self.pacer.eta_pacing()[0] if paced else 0.0
+        pause_left = stored.pause_left(wall, pause_s)
+        if pause_left > left:
+            left, kind, reason = pause_left, "pause", f"Pausing {pause_s:g} s between calls"
+        if self.worker is not None:
+            live = self.pacer.current_wait()
+            if live.kind == "throttle" and live.seconds_left(self.clock.now()) > left:
+                left, kind, reason = live.seconds_left(self.clock.now()), live.kind, live.reason
+        if left <= 0:
+            return 0.0, None, None
+        return left, kind, reason
+
+    async def eta(self) -> tuple[dict[int, float], float]:
+        jobs = await self.store.queued_in_order()
+        return queue_eta(jobs, **await self.eta_inputs())
+
+    async def eta_inputs(self) -> dict[str, Any]:
+        """Everything :func:`core.eta.queue_eta` needs besides the jobs, as keyword arguments.
+
+        For a caller that already holds the queued jobs in order (the window's model) and
+        computes the ETA itself, a slice at a time, instead of reading every row again.
+        """
+        analyzer = self.analyzer()
+        times = (
+            self.worker.times
+            if self.worker is not None
+            else CallTimes(analyzer.engine, await self.store.recent_calls(analyzer.engine))
+        )
+        wait_left, _, _ = await self.stored_wait()
+        elapsed = {}
+        if self.worker is not None:
+            now = self.clock.now()
+            elapsed = {i: now - r.started for i, r in self.worker.running.items()}
+        pause_s, parallel = self.pacer.eta_pacing()
+        return {
+            "times": times,
+            "pause_s": pause_s,
+            "parallel": parallel,
+            "paced": analyzer.paced,
+            "context_chars": self.settings.context_for(analyzer.model),
+            "wait_left": wait_left,
+            "running_elapsed": elapsed,
+        }
+
+    async def status(self) -> dict[str, Any]:
+        counts = await self.store.counts()
+        meta = self.store.meta
+        left, kind, reason = await self.stored_wait()
+        _, eta_total = await self.eta()
+        totals = await self.store.totals()
+        tokens = int(totals["prompt_tokens"] + totals["completion_tokens"])
+        backoff = kind in ("backoff", "retry_after", "throttle")
+        return {
+            "counts": counts,
+            "total": sum(counts.values()),
+            "eta_seconds": round(eta_total, 1) if counts["queued"] + counts["running"] else 0.0,
+            "paused": meta.paused,
+            "pause_reason": meta.pause_reason,
+            "pause_kind": meta.pause_kind,
+            "backoff_seconds_left": round(left, 1) if backoff else 0.0,
+            "backoff_reason": reason if backoff else None,
+            "wait_kind": kind,
+            "wait_seconds_left": round(left, 1),
+            "wait_reason": reason,
+            "provider": self.settings.provider,
+            "model": self.analyzer().model,
+            "pacing": self.settings.pacing,
+            "tokens": {
+                "prompt": int(totals["prompt_tokens"]),
+                "completion": int(totals["completion_tokens"]),
+                "total": tokens,
+            },
+            "cost": round(tokens / 1000 * self.settings.price_per_1k_tokens, 4),
+            "worker": self.worker_holder(),
+        }
