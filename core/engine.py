@@ -21,6 +21,7 @@ from core.analyzers.base import Analyzer
 from core.changes import QueueMeta
 from core.clock import Clock, SystemClock
 from core.documents import Limits, iter_supported
+from core.errors import StorageError
 from core.eta import CallTimes
 from core.events import EventBus, QueueStateChanged
 from core.intake import fingerprint_all
@@ -37,6 +38,8 @@ from core.worker_lock import WorkerLock
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 0.5  # how often another process's writes are looked for (real time)
+# How long a starting worker waits for a database another program keeps locked.
+START_PATIENCE_S = 120.0
 
 
 def make_analyzer(settings: Settings, home: Path | None = None) -> Analyzer:
@@ -209,7 +212,21 @@ class Engine(QueueStatus):
         """Take the worker lock (or raise WorkerLocked) and mark jobs a dead process left
         running as stale: only the lock's holder may, and only once it holds it."""
         self.acquire_worker_lock(holder)
-        await self.store.recover_on_startup()
+        # Another program may hold the database for a while (a backup, a database browser,
+        # paceline-cli in a terminal): wait for it rather than refuse to start.
+        waited, delay = 0.0, 0.5
+        while True:
+            try:
+                await self.store.recover_on_startup()
+                return
+            except StorageError as exc:
+                if exc.kind != "busy" or waited >= START_PATIENCE_S:
+                    self.release_worker_lock()
+                    raise
+                log.warning("the database is busy at start-up; trying again in %.1f s", delay)
+                await self.clock.sleep(delay)
+                waited += delay
+                delay = min(delay * 2, 10.0)
 
     async def start_worker(self, holder: str) -> Worker:
         """Take the database's worker lock (or raise WorkerLocked) and prepare the worker.

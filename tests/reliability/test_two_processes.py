@@ -124,3 +124,36 @@ def test_a_database_locked_past_the_busy_timeout_never_costs_the_paid_answer(
         state, result = db.execute("SELECT state, result FROM jobs WHERE id = 1").fetchone()
         db.close()
         assert state == "done" and "[r1]" in result  # the answer of that one call, kept
+
+
+def test_a_worker_starting_while_the_database_is_locked_waits_for_it(
+    home: Path, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from core.store import Store
+
+    doc = tmp_path / "a.txt"
+    doc.write_text("A report about pacing. MARK-1\n", encoding="utf-8")
+    with MeddleProvider(FaultPlan(think_s=(0.1, 0.1), **CALM)) as server:
+        env = _env(server, home, PACELINE_BUSY_TIMEOUT_S="0.5")
+        assert run_cli(home, "add", str(doc), str(tmp_path), "--force", env=env).returncode == 0
+
+        async def orphan() -> None:  # a worker that died mid-job: start-up must mark it stale
+            store = await Store.open(home / "paceline.sqlite3")
+            assert await store.claim_next() is not None
+            await store.close()
+
+        asyncio.run(orphan())
+        holder = sqlite3.connect(home / "paceline.sqlite3", timeout=10, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        worker = _worker(env, "--until-empty")
+        time.sleep(2.0)  # four busy timeouts: the start-up recovery must wait, not give up
+        holder.execute("ROLLBACK")
+        holder.close()
+        _, err = worker.communicate(timeout=60)
+        assert worker.returncode == 0, err
+    db = sqlite3.connect(home / "paceline.sqlite3")
+    states = [s for (s,) in db.execute("SELECT state FROM jobs ORDER BY id")]
+    db.close()
+    assert states == ["stale", "done"]
