@@ -30,11 +30,11 @@ class QueueMeta:
 
 
 async def read_meta(tx: Tx) -> QueueMeta:
-    values = dict(
-        await tx.all(
-            "SELECT key, value FROM meta WHERE key IN ('paused', 'pause_reason', 'pause_kind')"
-        )
-    )
+    return _meta(dict(await tx.all(
+        "SELECT key, value FROM meta WHERE key IN ('paused', 'pause_reason', 'pause_kind')")))
+
+
+def _meta(values: dict[str, str]) -> QueueMeta:
     return QueueMeta(
         paused=values.get("paused", "0") == "1",
         pause_reason=values.get("pause_reason") or None,
@@ -92,7 +92,12 @@ class ChangeFeed:
             since = self.seen_seq
 
             async def read(tx: Tx) -> _Snapshot:
-                top = await current_seq(tx)
+                # the top seq and the queue's flags in one statement (a pull follows every
+                # commit of this process, so each statement here counts)
+                values = dict(await tx.all(
+                    "SELECT key, value FROM meta "
+                    "WHERE key IN ('seq', 'paused', 'pause_reason', 'pause_kind')"))
+                top = int(values.get("seq", 0))
                 rows: list[tuple[object, ...]] = []
                 removed: list[int] = []
                 if top > since:
@@ -105,7 +110,7 @@ class ChangeFeed:
                             "SELECT job_id FROM removed WHERE seq > ? ORDER BY seq", (since,)
                         )
                     ]
-                return _Snapshot(await data_version(tx), top, rows, removed, await read_meta(tx))
+                return _Snapshot(await data_version(tx), top, rows, removed, _meta(values))
 
             snap = await self.db.read(read)
             self._version = snap.version

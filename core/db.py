@@ -47,6 +47,9 @@ class Tx:
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        # Set when the transaction took a ``seq`` (it changed something the change feed
+        # reports): a commit that only logged or stored a wait needs no feed read after it.
+        self.took_seq = False
 
     async def all(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
         return [tuple(r) for r in await self._conn.execute_fetchall(sql, args)]
@@ -99,10 +102,14 @@ class Database:
 
     async def read(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
         """Run ``fn``'s statements in one read transaction: they all see the same snapshot."""
-        return await self._run("BEGIN", fn)
+        return (await self._run("BEGIN", fn))[0]
 
     async def write(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
         """Run ``fn`` inside BEGIN IMMEDIATE ... COMMIT; any exception rolls it back."""
+        return (await self._run("BEGIN IMMEDIATE", fn))[0]
+
+    async def write_seq(self, fn: Callable[[Tx], Awaitable[T]]) -> tuple[T, bool]:
+        """Like :meth:`write`; also says whether the transaction took a ``seq``."""
         return await self._run("BEGIN IMMEDIATE", fn)
 
     async def rows(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
@@ -115,10 +122,11 @@ class Database:
 
         return await _finish_even_if_cancelled(one_statement())
 
-    async def _run(self, begin: str, fn: Callable[[Tx], Awaitable[T]]) -> T:
-        async def transaction() -> T:
+    async def _run(self, begin: str, fn: Callable[[Tx], Awaitable[T]]) -> tuple[T, bool]:
+        async def transaction() -> tuple[T, bool]:
             async with self._lock:
                 with storage_errors(self.path):
+                    self._tx.took_seq = False
                     await self._tx.all(begin)
                     try:
                         result = await fn(self._tx)
@@ -132,7 +140,7 @@ class Database:
                         with contextlib.suppress(sqlite3.Error):
                             await self._tx.all("ROLLBACK")
                         raise
-                    return result
+                    return result, self._tx.took_seq
 
         return await _finish_even_if_cancelled(transaction())
 

@@ -386,6 +386,8 @@ def _what_happened(state: JobState, updated: float) -> str:
         return f"the job was cancelled at {at}"
     if state == JobState.QUEUED:
         return f"the job was re-triggered at {at}"
+    if state == JobState.RUNNING:  # taken away, then claimed again under a new lease
+        return f"the job was re-triggered and started again at {at}"
     return f"the job became {state} at {at}"
 
 

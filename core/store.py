@@ -60,8 +60,9 @@ class Store(Queries, Enqueue, Leases, QueueEdits, Recovery):
         await self.db.close()
 
     async def _commit(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
-        result = await self.db.write(fn)
-        await self.feed.pull()
+        result, took_seq = await self.db.write_seq(fn)
+        if took_seq:  # a commit that only logged or stored a wait changed nothing it reports
+            await self.feed.pull()
         return result
 
     @property

@@ -21,6 +21,7 @@ from core.states import JobState, check_transition
 async def next_seq(tx: Tx) -> int:
     """The sequence number of this transaction (one per transaction is enough: writers are
     serialised by BEGIN IMMEDIATE, so seq order is commit order)."""
+    tx.took_seq = True
     return int(
         await tx.value(
             "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq' RETURNING value"

@@ -115,6 +115,7 @@ class Worker(JobSteps):
                 what = {
                     JobState.CANCELLED: "the job was cancelled",
                     JobState.QUEUED: "the job was re-triggered",
+                    JobState.RUNNING: "the job was re-triggered and started again",
                 }.get(event.job.state, f"the job became {event.job.state}")
                 self._revoke(event.job.id, what)
         elif isinstance(event, JobRemoved) and event.job_id in self.running:
