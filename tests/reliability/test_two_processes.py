@@ -89,7 +89,9 @@ def test_cancel_and_retrigger_from_a_terminal_hang_up_the_windows_call(
             worker.communicate(timeout=30)
         log = _log(home, 1)
         assert "cancelled" in log and "re-triggered" in log
-        assert "call hung up: the job was cancelled" in log
+        # One poll may see the cancel alone or the cancel and the re-trigger together.
+        assert ("call hung up: the job was cancelled" in log
+                or "call hung up: the job was re-triggered" in log), log
 
 
 def test_a_database_locked_past_the_busy_timeout_never_costs_the_paid_answer(
