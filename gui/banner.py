@@ -35,7 +35,7 @@ from gui.palette import accent, blend, tint
 LEVEL_ICONS = {"info": "info", "warning": "warning", "error": "error", "success": "success"}
 TICK_MS = 250
 # Waits that are trouble (shown as warnings); "pause" is the routine gap between calls.
-TROUBLE_WAITS = frozenset({"backoff", "retry_after", "throttle"})
+TROUBLE_WAITS = frozenset({"backoff", "retry_after", "throttle", "storage"})
 
 
 class Banner(QFrame):
@@ -321,6 +321,13 @@ class QueueBanner(Banner):
     def _show_wait(self, wait: WaitInfo) -> None:
         left = fmt.countdown(self.seconds_left())
         kind = wait.kind or "pause"
+        if kind == "storage":
+            # An answer came back and the database would not take it: it is held in memory
+            # and saved as soon as the database can be written (the core's reason says why).
+            self._set("wait", "warning", fmt.fill(self.tr(
+                "Paceline could not save an answer yet: trying again in %1."), left),
+                fmt.fill(self.tr("The answer is kept meanwhile. %1"), wait.reason or ""), [])
+            return
         if kind == "backoff":
             text = fmt.fill(self.tr(
                 "Backing off after %n failed call(s): next try in %1.", "", max(1, wait.failures)),

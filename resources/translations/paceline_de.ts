@@ -98,7 +98,7 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../../gui/app.py" line="+134"/>
+        <location filename="../../gui/app.py" line="+139"/>
         <source>%1
 
 The details are in the log file in %2.</source>
@@ -123,12 +123,12 @@ Einzelheiten stehen in der Protokolldatei in %2.</translation>
     </message>
     <message>
         <location line="+56"/>
-        <location line="+23"/>
+        <location line="+24"/>
         <source>Paceline</source>
         <translation>Paceline</translation>
     </message>
     <message>
-        <location line="-23"/>
+        <location line="-24"/>
         <source>Paceline cannot use its data folder: %1
 
 Set PACELINE_HOME to a writable folder and start it again.</source>
@@ -137,7 +137,7 @@ Set PACELINE_HOME to a writable folder and start it again.</source>
 Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Paceline erneut.</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+24"/>
         <source>Paceline could not open its queue.
 
 %1</source>
@@ -620,7 +620,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
 <context>
     <name>HandOverTexts</name>
     <message numerus="yes">
-        <location filename="../../gui/app.py" line="-99"/>
+        <location filename="../../gui/app.py" line="-100"/>
         <source>Paceline is already open: sent %n item(s) to its window.</source>
         <translation>
             <numerusform>Paceline ist bereits geöffnet: %n Element an sein Fenster übergeben.</numerusform>
@@ -1070,7 +1070,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
     </message>
     <message>
         <location line="+50"/>
-        <location filename="../../gui/main_window.py" line="+113"/>
+        <location filename="../../gui/main_window.py" line="+112"/>
         <source>%1, %2</source>
         <translation>%1, %2</translation>
     </message>
@@ -1410,8 +1410,18 @@ Datenordner: %2</translation>
         <source>Open Settings…</source>
         <translation>Einstellungen öffnen…</translation>
     </message>
+    <message>
+        <location line="+11"/>
+        <source>Paceline could not save an answer yet: trying again in %1.</source>
+        <translation>Paceline konnte eine Antwort noch nicht speichern: neuer Versuch in %1.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The answer is kept meanwhile. %1</source>
+        <translation>Die Antwort bleibt so lange erhalten. %1</translation>
+    </message>
     <message numerus="yes">
-        <location line="+9"/>
+        <location line="+4"/>
         <source>Backing off after %n failed call(s): next try in %1.</source>
         <translation>
             <numerusform>Pause nach %n fehlgeschlagenen Aufruf: nächster Versuch in %1.</numerusform>

@@ -45,6 +45,19 @@ def test_the_countdown_follows_the_fake_clock(styled_app: object) -> None:
     assert banner.mode is None and not banner.isVisible()
 
 
+def test_an_answer_held_while_the_database_refuses_it_is_said_plainly(
+    styled_app: object,
+) -> None:
+    clock = FakeClock(start=0.0)
+    banner = QueueBanner(clock)
+    reason = "Another program has kept Paceline's database locked for longer than 30 s."
+    banner.set_queue_state(wait_event(4.0, "storage", reason))
+    assert banner.mode == "wait" and banner.level == "warning"
+    assert "could not save an answer yet" in banner.text and "4 s" in banner.text
+    assert "answer is kept" in banner.detail and "locked" in banner.detail
+    assert banner.button("Retry now") is None  # the pacer cannot speed up a save
+
+
 def test_retry_now_and_the_kinds_of_wait(styled_app: object) -> None:
     clock = FakeClock(start=0.0)
     banner = QueueBanner(clock)
