@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tests.helpers import ROOT, run_cli
 from tests.reliability.meddle_provider import FaultPlan, MeddleProvider
+from tests.reliability.tagged_provider import TaggedProvider
 
 KEY = "pk-two-processes-9c1e"
 CALM = dict(rate_429=0.0, rate_500=0.0, rate_reset=0.0, rate_truncated=0.0, long_share=0.0)
@@ -159,3 +160,36 @@ def test_a_worker_starting_while_the_database_is_locked_waits_for_it(
     states = [s for (s,) in db.execute("SELECT state FROM jobs ORDER BY id")]
     db.close()
     assert states == ["stale", "done"]
+
+
+def test_a_bug_in_the_error_handler_ends_the_job_and_run_until_empty_exits_non_zero(
+    home: Path, tmp_path: Path
+) -> None:
+    """Finding 6 through the command line: before, the job stayed 'running' and exit was 0."""
+    docs = [tmp_path / "a.txt", tmp_path / "b.txt"]
+    for n, doc in enumerate(docs, 1):
+        doc.write_text(f"A report about pacing. MARK-{n}\n", encoding="utf-8")
+    with TaggedProvider() as server:
+        env = _env(server, home)  # type: ignore[arg-type]
+        assert run_cli(home, "add", *map(str, docs), env=env).returncode == 0
+        server.script(["500"])  # the first call fails: a retryable error, then the bug
+        # No real seconds of backoff after that 500.
+        (home / "settings.json").write_text(
+            '{"backoff_base_s": 0.01, "backoff_cap_s": 0.05}', encoding="utf-8")
+        broken = (
+            "import runpy, sys\n"
+            "import core.queue\n"
+            "async def requeue(*args, **kw):\n"
+            "    raise KeyError('a bug in the error handler')\n"
+            "core.queue.Leases.requeue = requeue\n"
+            "sys.argv = ['paceline-cli', 'run', '--until-empty']\n"
+            "runpy.run_module('core.cli', run_name='__main__')\n"
+        )
+        ran = subprocess.run([sys.executable, "-c", broken], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert ran.returncode == 1, ran.stderr
+    assert "internal error" in ran.stderr.splitlines()[-1]
+    db = sqlite3.connect(home / "paceline.sqlite3")
+    rows = db.execute("SELECT state, error_kind FROM jobs ORDER BY id").fetchall()
+    db.close()
+    assert rows == [("failed", "internal"), ("done", None)]
