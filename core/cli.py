@@ -175,6 +175,12 @@ async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:
                     f"{status['backoff_reason']}\n"
                 )
             out.write(f"Tokens: {status['tokens']['total']:,}\n")
+            if status["orphaned_running"]:
+                out.write(
+                    f"{status['orphaned_running']} job(s) show as running, but no worker runs "
+                    "the queue: they were left by one that stopped, and are marked stale when "
+                    "the window or 'paceline-cli run' starts.\n"
+                )
         return 0
     if cmd == "list":
         state = JobState(args.state) if args.state else None

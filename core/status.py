@@ -89,6 +89,10 @@ class QueueStatus:
         totals = await self.store.totals()
         tokens = int(totals["prompt_tokens"] + totals["completion_tokens"])
         backoff = kind in ("backoff", "retry_after", "throttle")
+        worker = self.worker_holder()
+        # Jobs 'running' with no worker alive were left by one that stopped: only a worker
+        # (the window or paceline-cli run) marks them stale, so say so instead of changing them.
+        orphaned = counts["running"] if worker is None else 0
         return {
             "counts": counts,
             "total": sum(counts.values()),
@@ -110,5 +114,6 @@ class QueueStatus:
                 "total": tokens,
             },
             "cost": round(tokens / 1000 * self.settings.price_per_1k_tokens, 4),
-            "worker": self.worker_holder(),
+            "worker": worker,
+            "orphaned_running": orphaned,
         }

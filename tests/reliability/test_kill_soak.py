@@ -85,6 +85,10 @@ def test_recovery_after_a_real_sigkill_twice_changes_nothing_the_second_time(
             assert run_cli(home, *command, env=env).returncode == 0
             assert _dump(db) == before
         assert lock.stat().st_mtime_ns == lock_before.st_mtime_ns
+        # ... but status says plainly what it sees.
+        status = run_cli(home, "status", env=env)
+        assert "show as running, but no worker runs the queue" in status.stdout
+        assert '"orphaned_running": 1' in run_cli(home, "status", "--json", env=env).stdout
         # Only a worker (holding the lock) marks the orphan stale, and it sends nothing again.
         first = run_cli(home, "run", "--until-empty", env=env)
         assert first.returncode == 0, first.stderr
