@@ -25,9 +25,10 @@ from core.eta import CallTimes
 from core.events import EventBus, JobProgress
 from core.jobs import Lease, Profile
 from core.pacing import Pacer
-from core.queue import Backoff, PartPlan
+from core.queue import PartPlan
 from core.saving import MustStop, Persister
 from core.store import Store
+from core.waits import StoredWait
 
 log = logging.getLogger(__name__)
 
@@ -323,7 +324,7 @@ class JobSteps:
             )
         )  # fmt: skip
 
-    def _backoff_to_store(self) -> Backoff | None:
+    def _backoff_to_store(self) -> StoredWait | None:
         """The pacer's backoff or Retry-After, on the wall clock, to commit with the requeue."""
         if not self.analyzer.paced:
             return None
@@ -331,7 +332,7 @@ class JobSteps:
         if wait.until is None:
             return None
         until = self.clock.wall() + wait.seconds_left(self.clock.now())
-        return Backoff(until, wait.kind or "backoff", wait.reason or "", wait.failures)
+        return StoredWait(until, wait.kind or "backoff", wait.reason, wait.failures)
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]

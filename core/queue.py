@@ -22,7 +22,7 @@ from core.jobs import Job, Lease
 from core.queries import JOB_COLUMNS, PartRecord, row_to_job
 from core.states import JobState
 from core.transitions import clock_time, log_line, next_seq, transition
-from core.waits import UPSERT_META, write_backoff, write_last_call
+from core.waits import UPSERT_META, StoredWait, write_backoff, write_last_call
 
 T = TypeVar("T")
 
@@ -36,16 +36,6 @@ class PartPlan:
 
     text_sha: str
     part_size: int
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """A wait to store with a requeue (wall clock)."""
-
-    until: float
-    kind: str
-    reason: str
-    failures: int
 
 
 @dataclass(frozen=True)
@@ -89,7 +79,7 @@ class Leases:
         fn: Callable[[Tx, float], Awaitable[T]],
         *,
         answer: bool = False,
-        backoff: Backoff | None = None,
+        backoff: StoredWait | None = None,
     ) -> T:
         """Run ``fn`` in one transaction if ``lease`` still holds; else log and refuse.
 
@@ -278,7 +268,7 @@ class Leases:
         return await self._leased(lease, fn, answer=True)
 
     async def fail(
-        self, lease: Lease, kind: str, message: str, *, note: str, backoff: Backoff | None = None
+        self, lease: Lease, kind: str, message: str, *, note: str, backoff: StoredWait | None = None
     ) -> Job:
         """running -> failed: a permanent error, or its attempts are used up."""
 
@@ -302,7 +292,7 @@ class Leases:
         *,
         note: str | None = None,
         refund_attempt: bool = False,
-        backoff: Backoff | None = None,
+        backoff: StoredWait | None = None,
         pause: QueueMeta | None = None,
     ) -> Job:
         """running -> queued keeping its position, so it is the next one claimed.
