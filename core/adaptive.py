@@ -8,8 +8,10 @@ cubic curve. botocore's cubic uses fixed constants in calls per second, which at
 calls a second or less) probes above the limit every few seconds; here the cubic's time scale is
 stretched with the rate so a probe costs at most about one throttled call per few hundred.
 
-Several calls may be in flight, about rate x observed latency (+1), up to the configured cap;
-the worker still starts jobs in queue order because waiters are served first come, first served.
+Several calls may be in flight: rate x latency by Little's law, sized and cut as
+:mod:`core.inflight` explains; the worker still starts jobs in queue order because waiters are
+served first come, first served. Token costs are estimated as :mod:`core.token_estimate` says,
+and a tokens limit is learned from headers or, failing those, from throttles that name tokens.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from collections.abc import Mapping
 
 from core.clock import Clock
 from core.errors import JobError
+from core.inflight import InFlightWindow
 from core.pacing import TIME_EPSILON, Backoff, Pacer, _secs
 from core.ratelimit_headers import RateLimits, parse_rate_limits
+from core.token_estimate import TokenEstimate
 
 BURST_S = 1.0  # burst allowance of each limiter, in seconds of its rate
 TARGET_SHARE = 0.97  # of a limit the provider announced: the rest absorbs timing jitter
@@ -40,8 +44,9 @@ HISTORY_S = 120.0  # how far back call starts are kept to estimate a limit after
 # stay well under 1% of the calls however slow or fast the provider is.
 PLATEAU = 0.97
 RECOVERY_S, RECOVERY_CALLS = 5.0, 15.0
-PROBE_S, PROBE_CALLS = 30.0, 300.0
+PROBE_S, PROBE_CALLS = 240.0, 300.0
 PROBE_GAIN = 0.06
+PROBE_COST_SHARE = 25.0  # probe no more often than 25 x the Retry-After a throttle costs
 
 # error kinds that mean "too many requests" (see core.analyzers.provider_errors)
 THROTTLE_KINDS = frozenset({"rate_limited", "throttled", "rate_limit"})
@@ -49,6 +54,13 @@ THROTTLE_KINDS = frozenset({"rate_limited", "throttled", "rate_limit"})
 # between them mean the rate is not the problem, and the usual backoff starts.
 BACKOFF_AFTER_THROTTLES = 3
 MAX_HOLD_S = 60.0  # longest wait for a quota the server says is used up
+# Words in a 429's message that say which limit was hit (OpenAI: "... on tokens per min (TPM)";
+# LiteLLM: "... max parallel request limit reached", "... tpm limit ...").
+CONCURRENCY_WORDS = ("parallel", "concurren", "simultaneous", "at once")
+TOKEN_WORDS = ("token", "tpm")
+# Without an announced limit, calls are allowed this many at once: enough for 600 calls a
+# minute at 15 s each; the rate limiter, not this cap, decides when each starts.
+DEFAULT_CAP = 256
 
 
 class Gcra:
@@ -102,6 +114,10 @@ class RateProbe:
         self.started = now
         self.w_max: float | None = None  # the rate at the last throttle
         self.last_throttle: float | None = None
+        # A probe above the plateau costs one throttle; when the server answers throttles with
+        # a long Retry-After (LiteLLM: the whole minute) probes are spaced so that the waits
+        # cost at most about 1/PROBE_COST_SHARE of the time.
+        self.probe_s = PROBE_S
 
     def rate(self, now: float) -> float:
         if self.w_max is None or self.last_throttle is None:
@@ -114,13 +130,14 @@ class RateProbe:
         if dt < recovery:
             # concave cubic from BETA x W up to the plateau, flat as it arrives there
             return plateau - (plateau - BETA * w) * ((recovery - dt) / recovery) ** 3
-        probe = max(PROBE_S, PROBE_CALLS / w)
+        probe = max(self.probe_s, PROBE_CALLS / w)
         # convex cubic: stays near the plateau for long, then looks for more room
         return plateau + PROBE_GAIN * w * ((dt - recovery) / probe) ** 3
 
-    def throttled(self, now: float, rate_at_throttle: float) -> None:
+    def throttled(self, now: float, rate_at_throttle: float, wait_s: float = 0.0) -> None:
         self.w_max = max(MIN_RATE, rate_at_throttle)
         self.last_throttle = now
+        self.probe_s = max(PROBE_S, wait_s * PROBE_COST_SHARE)
 
     def recovering(self, now: float) -> bool:
         """True while the rate is still below its plateau after a throttle."""
@@ -141,27 +158,43 @@ class AdaptivePacer(Pacer):
         clock: Clock,
         *,
         backoff: Backoff | None = None,
-        max_in_flight: int = 4,
+        max_in_flight: int = DEFAULT_CAP,
         start_rate: float = START_RATE,
         target_share: float = TARGET_SHARE,
+        max_output_tokens: int = 1024,
     ) -> None:
         super().__init__(clock, backoff or Backoff())
         now = clock.now()
         self.cap = max(1, max_in_flight)
+        self.window = InFlightWindow(self.cap)
+        self.estimate = TokenEstimate(max_output_tokens)
         self.target_share = target_share
         self.probe = RateProbe(now, start_rate)
         self.requests = Gcra(start_rate)
-        self.tokens: Gcra | None = None  # only once the provider announced a token limit
+        # Only once a tokens limit is known: from headers, or learned from token throttles.
+        self.tokens: Gcra | None = None
+        self.token_probe: RateProbe | None = None
         self.limit_rpm: float | None = None
         self.limit_tpm: float | None = None
-        self.latency: float | None = None  # smoothed seconds per successful call
         self._starts: deque[float] = deque()  # call starts of the last HISTORY_S seconds
+        self._token_starts: deque[tuple[float, int]] = deque()  # (start, tokens reserved)
+        self._token_used: deque[tuple[float, int]] = deque()  # (answer, tokens it reported)
+        # The calls open and the request rate at the last throttle: a throttle at the same
+        # number of open calls after the rate was cut means the server counts calls at once.
+        self._last_throttle: tuple[int, float] | None = None
         self._throttles: deque[float] = deque()  # when throttled answers came back
         self._open_calls: deque[float] = deque()  # starts of calls still running (FIFO)
         self._hold_until = 0.0
         self._hold_reason = ""
         self._throttles_in_a_row = 0
         self._pending_old = 0  # calls started before the last decrease, not finished yet
+        self._sending_since: float | None = None  # the first call's start
+        # A call started after the last slow-down succeeded: the next throttle is a new event.
+        # Until then refusals are one event (a used-up window refuses until it ends, and
+        # answers to calls sent before arrive for a whole latency): slowing down once is
+        # enough, and the backoff handles the rest.
+        self._slowed_at: float | None = None
+        self._success_since_throttle = True
         # One waiter at a time computes its start: jobs start in the order they asked.
         self._turn = asyncio.Lock()
 
@@ -171,6 +204,25 @@ class AdaptivePacer(Pacer):
         for times in (self._starts, self._throttles):
             while times and times[0] < now - HISTORY_S:
                 times.popleft()
+        for pairs in (self._token_starts, self._token_used):
+            while pairs and pairs[0][0] < now - HISTORY_S:
+                pairs.popleft()
+
+    @property
+    def latency(self) -> float | None:
+        """Mean seconds per successful call, over the recent ones."""
+        return self.window.mean_latency()
+
+    def token_cost(self, prompt_chars: int) -> int:
+        return self.estimate.cost(prompt_chars)
+
+    def measured_token_rate(self, now: float) -> float:
+        """Tokens reserved per second over the last MEASURE_S seconds."""
+        self._forget(now)
+        recent = [(t, c) for t, c in self._token_starts if t >= now - MEASURE_S]
+        if not recent:
+            return 0.0
+        return sum(c for _, c in recent) / min(MEASURE_S, max(1.0, now - recent[0][0]))
 
     def measured_rate(self, now: float) -> float:
         """Calls started per second over the last MEASURE_S seconds."""
@@ -180,6 +232,13 @@ class AdaptivePacer(Pacer):
             return 0.0
         first = self._starts[len(self._starts) - recent]
         return recent / min(MEASURE_S, max(1.0, now - first))
+
+    def accepted_last_minute(self, now: float) -> int:
+        """Calls started in the last minute that were not refused."""
+        self._forget(now)
+        started = len(self._starts) - bisect.bisect_left(self._starts, now - 60.0)
+        refused = len(self._throttles) - bisect.bisect_left(self._throttles, now - 60.0)
+        return max(0, started - refused)
 
     def estimated_limit(self, now: float) -> float | None:
         """The provider's rate, judged from the calls that led to a throttle.
@@ -222,14 +281,21 @@ class AdaptivePacer(Pacer):
     def _refresh(self, now: float) -> float:
         rate = self.target_rate(now)
         self.requests.set_rate(now, rate)
+        if self.tokens is not None and self.token_probe is not None:
+            self.tokens.set_rate(now, self._token_target(now))
         return rate
+
+    def _token_target(self, now: float) -> float:
+        """Tokens per second allowed now, when the limit was learned from throttles."""
+        assert self.token_probe is not None
+        rate = self.token_probe.rate(now)
+        if self.limit_tpm is not None:
+            rate = min(rate, self.target_share * self.limit_tpm / 60.0)
+        return max(1.0, rate)
 
     @property
     def max_in_flight(self) -> int:
-        if self.latency is None:
-            return 1
-        rate = self.target_rate(self.clock.now())
-        return max(1, min(self.cap, math.ceil(rate * self.latency - 1e-6) + 1))
+        return self.window.size(self.target_rate(self.clock.now()))
 
     def eta_pacing(self) -> tuple[float, int]:
         rate = self.target_rate(self.clock.now())
@@ -273,9 +339,15 @@ class AdaptivePacer(Pacer):
 
     def _token_reason(self) -> str:
         assert self.tokens is not None
+        per_min = self.tokens.rate * 60
+        if self.limit_tpm is None:
+            return (
+                f"Sending at most {per_min:.0f} tokens/min after the provider answered "
+                "'too many tokens'"
+            )
         return (
-            f"Sending at most {self.tokens.rate * 60:.0f} tokens/min to stay under the "
-            f"provider's limit of {self.limit_tpm or 0:.0f}/min"
+            f"Sending at most {per_min:.0f} tokens/min to stay under the "
+            f"provider's limit of {self.limit_tpm:.0f}/min"
         )
 
     def _started(self, now: float, cost_tokens: int) -> None:
@@ -283,6 +355,10 @@ class AdaptivePacer(Pacer):
         self.requests.take(now)
         if self.tokens is not None and cost_tokens > 0:
             self.tokens.take(now, cost_tokens)
+        if cost_tokens > 0:
+            self._token_starts.append((now, cost_tokens))
+        if self._sending_since is None:
+            self._sending_since = now
         self._starts.append(now)
         self._open_calls.append(now)
 
@@ -309,21 +385,36 @@ class AdaptivePacer(Pacer):
     def on_success(
         self,
         headers: Mapping[str, str] | None = None,
-        tokens_used: int = 0,
+        *,
         cost_tokens: int = 0,
+        prompt_chars: int = 0,
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
     ) -> None:
-        super().on_success(headers, tokens_used, cost_tokens)
+        super().on_success(headers, cost_tokens=cost_tokens)
         now = self.clock.now()
         duration = self._finished()
         if duration is not None:
-            self.latency = (
-                duration if self.latency is None else (0.8 * self.latency + 0.2 * duration)
-            )
+            self.window.add_duration(duration)
+        self.window.on_success(self.target_rate(now))
         self._throttles_in_a_row = 0
+        started = now - duration if duration is not None else now
+        if self._slowed_at is None or started >= self._slowed_at:
+            self._success_since_throttle = True
         self._apply_limits(now, parse_rate_limits(headers))
-        if self.tokens is not None and tokens_used > 0 and cost_tokens > 0:
+        self.estimate.learn(prompt_chars, prompt_tokens, completion_tokens)
+        used = prompt_tokens + completion_tokens
+        if used > 0:
+            self._token_used.append((now, used))
+        if used > 0 and cost_tokens > 0:
             # the reservation was an estimate: charge what the provider reported instead
-            self.tokens.correct(now, tokens_used - cost_tokens)
+            if self.tokens is not None:
+                self.tokens.correct(now, used - cost_tokens)
+            for i in range(len(self._token_starts) - 1, -1, -1):
+                start, reserved = self._token_starts[i]
+                if reserved == cost_tokens:
+                    self._token_starts[i] = (start, used)
+                    break
 
     def release_unused(self) -> None:
         super().release_unused()
@@ -332,34 +423,99 @@ class AdaptivePacer(Pacer):
             self._open_calls.pop()
 
     def on_failure(self, error: JobError | None, *, retryable: bool = True) -> float:
+        open_calls = self.in_flight  # this call included: it is still counted here
         self.in_flight = max(0, self.in_flight - 1)
         now = self.clock.now()
         answers_an_old_call = self._pending_old > 0
         self._finished()
+        limits = RateLimits()
         if error is not None:
-            self._apply_limits(now, parse_rate_limits(getattr(error, "headers", None)))
+            limits = parse_rate_limits(getattr(error, "headers", None))
+            self._apply_limits(now, limits)
         if not retryable:
             self.backoff.reset()
             return 0.0
         if error is None or error.kind not in THROTTLE_KINDS:
             return self._back_off(error)  # a server error or a timeout: the usual backoff
         self._throttles.append(now)
-        if not answers_an_old_call:
+        if not answers_an_old_call and self._success_since_throttle:
             # A new throttle event (not one more answer to calls sent before the last
-            # decrease): slow down by BETA from the provider's rate as well as we can judge
-            # it, and never from more than we were actually sending at.
-            measured = self.measured_rate(now)
-            current = self.target_rate(now)
-            sent_at = min(current, measured) if measured > 0 else current
-            estimate = self.estimated_limit(now)
-            self.probe.throttled(now, min(sent_at, estimate) if estimate else sent_at)
+            # decrease): find which limit it was and slow down on that one.
+            what = self._throttled_on(error, limits, open_calls, now)
+            wait = error.retry_after or 0.0
+            if what == "concurrency":
+                self.window.on_concurrency_refused(open_calls)
+            elif what == "tokens":
+                self._slow_tokens(now, wait)
+            else:
+                self._slow_requests(now, wait)
+            self._last_throttle = (open_calls, self.target_rate(now))
             self._refresh(now)
             self._pending_old = self.in_flight
-            self._throttles_in_a_row += 1
+            self._success_since_throttle = False
+            self._slowed_at = now
             self._wake.set()
+        if not answers_an_old_call:
+            self._throttles_in_a_row += 1
         if error.retry_after is not None or self._throttles_in_a_row >= BACKOFF_AFTER_THROTTLES:
             return self._back_off(error)
         return 0.0
+
+    def _throttled_on(
+        self, error: JobError, limits: RateLimits, open_calls: int, now: float
+    ) -> str:
+        """Which limit a 429 was about: "concurrency", "tokens" or "requests"."""
+        text = error.message.lower()
+        if any(word in text for word in CONCURRENCY_WORDS):
+            return "concurrency"
+        if any(word in text for word in TOKEN_WORDS) or (
+            limits.remaining_tokens is not None and limits.remaining_tokens < 1
+        ):
+            return "tokens"
+        if limits.remaining_requests is not None and limits.remaining_requests >= 2 and (
+            limits.remaining_tokens is None or limits.remaining_tokens >= self.estimate.cost(0)
+        ):
+            return "concurrency"  # quota left, and still refused: calls at once are counted
+        if (
+            self._last_throttle is not None
+            and open_calls >= 2
+            and open_calls >= self._last_throttle[0]
+            and self.target_rate(now) < self._last_throttle[1]
+        ):
+            return "concurrency"  # slowing down did not help at this many calls at once
+        return "requests"
+
+    def _slow_requests(self, now: float, wait_s: float = 0.0) -> None:
+        # BETA times the provider's rate as well as we can judge it, and never more than
+        # we were actually sending at.
+        measured = self.measured_rate(now)
+        current = self.target_rate(now)
+        sent_at = min(current, measured) if measured > 0 else current
+        estimate = self.estimated_limit(now) or sent_at
+        if self._sending_since is not None and now - self._sending_since >= 60.0:
+            # A per-minute window (LiteLLM) lets a burst through and then refuses everything
+            # until the minute ends, which fools the estimate above; what it accepted in the
+            # last minute bounds its limit from above, and is the limit once we sent above it
+            # for a whole minute.
+            estimate = min(estimate, max(self.accepted_last_minute(now) / 60.0, MIN_RATE))
+        self.probe.throttled(now, min(sent_at, estimate), wait_s)
+
+    def _slow_tokens(self, now: float, wait_s: float = 0.0) -> None:
+        measured = self.measured_token_rate(now)
+        self._forget(now)
+        # Tokens the server reported for answers of the last minute bound its limit from
+        # above, as accepted calls do for a requests limit (see _slow_requests).
+        accepted = sum(used for at, used in self._token_used if at >= now - 60.0) / 60.0
+        if self._sending_since is not None and now - self._sending_since >= 60.0 and accepted:
+            measured = min(measured, accepted) if measured > 0 else accepted
+        if measured <= 0:
+            self._slow_requests(now, wait_s)  # no token use to judge by: slow the calls
+            return
+        if self.token_probe is None:
+            self.token_probe = RateProbe(now, measured)
+        self.token_probe.throttled(now, measured, wait_s)
+        if self.tokens is None:
+            self.tokens = Gcra(self._token_target(now))
 
     def _apply_limits(self, now: float, limits: RateLimits) -> None:
         if limits.empty:

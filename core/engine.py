@@ -61,7 +61,10 @@ def make_pacer(settings: Settings, clock: Clock) -> Pacer:
     if settings.pacing == "adaptive":
         from core.adaptive import AdaptivePacer
 
-        return AdaptivePacer(clock, backoff=backoff, max_in_flight=settings.max_in_flight)
+        return AdaptivePacer(
+            clock, backoff=backoff, max_in_flight=settings.calls_at_once,
+            max_output_tokens=settings.max_output_tokens,
+        )
     return FixedPacer(clock, settings.pause_s, backoff)
 
 

@@ -219,7 +219,7 @@ class JobSteps:
             raise _Yield
         lease = running.lease
         paced = self.analyzer.paced
-        cost = self.analyzer.estimate_tokens(text) if paced else 0
+        cost = self.pacer.token_cost(len(text)) if paced else 0
         if paced:
             async with self._turn:
                 await self._turn.wait_for(
@@ -268,7 +268,8 @@ class JobSteps:
         running.call_in_flight = False
         if paced:
             self.pacer.on_success(
-                result.headers, result.prompt_tokens + result.completion_tokens, cost
+                result.headers, cost_tokens=cost, prompt_chars=len(text),
+                prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens,
             )
             # Adaptive pacing may now allow more calls in flight: let the loop claim at once.
             self._wake.set()

@@ -177,11 +177,18 @@ class Pacer:
     def _started(self, now: float, cost_tokens: int) -> None:
         pass
 
+    def token_cost(self, prompt_chars: int) -> int:
+        """Tokens to reserve for a call carrying ``prompt_chars`` (0: tokens are not paced)."""
+        return 0
+
     def on_success(
         self,
         headers: Mapping[str, str] | None = None,
-        tokens_used: int = 0,
+        *,
         cost_tokens: int = 0,
+        prompt_chars: int = 0,
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
     ) -> None:
         self.in_flight = max(0, self.in_flight - 1)
         self.backoff.reset()

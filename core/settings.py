@@ -19,6 +19,12 @@ from core.paths import SETTINGS_NAME
 # about a day of work at the default 10 s pace, so a larger drop is more likely the wrong
 # folder than a plan, and it still keeps the window fast.
 DEFAULT_MAX_QUEUE = 10_000
+# The most calls at once when the pacer sizes the window itself: 600 calls a minute at 15 s
+# each need 150; the rate limiter, not this number, decides when each call starts.
+AUTO_IN_FLIGHT = 256
+# Version 2: max_in_flight 0 means automatic. Version 1 saved its default of 4 in every file,
+# which capped adaptive pacing at 4 / latency calls a second whatever the quota.
+SETTINGS_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,9 @@ class Settings:
     backoff_base_s: float = 15.0
     backoff_cap_s: float = 300.0
     max_retry_after_s: float = 900.0
-    max_in_flight: int = 4
+    # Calls in flight at once in adaptive mode; 0 lets the pacer size it (rate x latency,
+    # cut when the server refuses calls at once). Fixed pacing is always one at a time.
+    max_in_flight: int = 0
     max_queue: int = DEFAULT_MAX_QUEUE
     max_attempts: int = 5
     context_chars: int = 24_000  # part size for models not listed below
@@ -52,6 +60,12 @@ class Settings:
     close_to_tray: bool = True
     notifications: bool = True
     language: str = ""  # "" follows the system
+    settings_version: int = SETTINGS_VERSION
+
+    @property
+    def calls_at_once(self) -> int:
+        """The cap on calls in flight (adaptive pacing)."""
+        return self.max_in_flight if self.max_in_flight > 0 else AUTO_IN_FLIGHT
 
     def context_for(self, model: str | None = None) -> int:
         """The part size for ``model`` (default: the configured model)."""
@@ -89,6 +103,9 @@ def load_saved(folder: Path) -> Settings:
             with contextlib.suppress(OSError):
                 path.replace(path.with_suffix(".json.broken"))
             data = {}
+    if data.get("settings_version", 1) < 2 and data.get("max_in_flight") == 4:
+        data["max_in_flight"] = 0  # the old default, not a choice: let the pacer size it
+    data["settings_version"] = SETTINGS_VERSION
     known = {f.name for f in fields(Settings)}
     return Settings(**{k: v for k, v in data.items() if k in known})
 
@@ -116,6 +133,8 @@ def validate(settings: Settings) -> None:
         raise SettingsError(f"Unknown pacing {settings.pacing!r}: use 'fixed' or 'adaptive'.")
     if settings.pause_s < 0:
         raise SettingsError("The pause between calls cannot be negative.")
+    if settings.max_in_flight < 0:
+        raise SettingsError("Calls at once cannot be negative (0 means automatic).")
     if settings.max_queue < 1:
         raise SettingsError("The queue limit must be at least 1.")
 

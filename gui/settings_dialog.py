@@ -166,7 +166,9 @@ class SettingsDialog(QDialog):
         self.pause_s = self._seconds(page, 0, 3600)
         form.addRow(self.tr("Pause between calls:"), self.pause_s)
         self.max_in_flight = QSpinBox(page)
-        self.max_in_flight.setRange(1, 64)
+        self.max_in_flight.setRange(0, 256)
+        # 0: the pacer sizes the window from the rate and the calls' latency.
+        self.max_in_flight.setSpecialValueText(self.tr("Automatic"))
         form.addRow(self.tr("Calls at once (adaptive):"), self.max_in_flight)
         self.backoff_base_s = self._seconds(page, 1, 3600)
         form.addRow(self.tr("Backoff after a failure, first wait:"), self.backoff_base_s)
