@@ -36,6 +36,15 @@ Actions (``name`` or ``name:arg``):
   truncated               a stream that ends cleanly but without finish_reason or [DONE]
   malformed / malformed-sse  a 200 whose JSON / SSE event is not valid JSON
   stream-error            a 200 stream that carries an error event (vLLM style)
+  length                  an answer cut at the output limit (``finish_reason: "length"``),
+                          streamed if asked
+  text:HEX                an answer with the character U+HEX inside it, written raw (not as a
+                          JSON ``\\u`` escape, as some servers do), streamed if asked: for
+                          line breaks the SSE format does not split on (U+2028, U+0085, ...)
+  linger:S                a normal stream that stays open S seconds after ``[DONE]``
+
+``connections`` counts the TCP connections the server accepted (streams and error answers are
+HTTP/1.1 keep-alive, so a client that reads each answer to its end reuses one connection).
 
 Run as a script for manual use and benchmarks:
 ``python tests/fake_provider.py --port 8765 --latency 0.5``.
@@ -98,6 +107,12 @@ class _Server(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # resets and dropped clients are part of the script, not test failures
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # One call per accepted TCP connection: tests count them to see connection reuse.
+        with self.provider._lock:
+            self.provider.connections += 1
+        super().process_request(request, client_address)
+
 
 class FakeProvider:
     def __init__(
@@ -120,6 +135,9 @@ class FakeProvider:
         self.hold_timeout = hold_timeout
         self.rate_headers = dict(RATE_HEADERS)
         self.requests: list[Recorded] = []
+        self.connections = 0  # TCP connections accepted so far
+        # How SSE lines end: the format allows LF, CR and CRLF, and a client must take all three.
+        self.newline = "\n"
         self._script: deque[str] = deque()
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
@@ -208,6 +226,23 @@ class FakeProvider:
         if found:
             return "Analysis of " + ", ".join(found) + "."
         return f"Analysis of {len(record.user_text)} characters."
+
+
+def _raw_json(payload: Any) -> bytes:
+    """JSON as UTF-8 with every character written as itself, control characters included.
+
+    Real servers differ: some escape everything outside ASCII, some send UTF-8 and a few even
+    leave control characters (form feed, U+001C..U+001E) unescaped inside strings. Writing them
+    raw is the hardest case for a client that splits lines too eagerly.
+    """
+    text = json.dumps(payload, ensure_ascii=False)
+    # Only real escapes: after an escaped backslash ("\\\\"), "u000b" is plain text.
+    return _CONTROL_ESCAPE.sub(lambda m: m.group(1) + _UNESCAPED[m.group(2)], text).encode()
+
+
+# json.dumps writes a form feed as "\\f" and the others as "\\u00XX".
+_UNESCAPED = {"f": "\f", "u000b": "\x0b", "u001c": "\x1c", "u001d": "\x1d", "u001e": "\x1e"}
+_CONTROL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\(f|u000b|u001[c-e])")
 
 
 def _error(message: str, type_: str, code: str | int | None) -> dict[str, Any]:
@@ -309,11 +344,17 @@ class _Handler(BaseHTTPRequestHandler):
         elif name == "slow":
             time.sleep(float(arg or 1))
             name = "ok"
-        if name in ("ok", "json"):
-            if record.stream and name == "ok":
-                self._stream(record)
+        if name in ("ok", "json", "length", "text", "linger"):
+            text = self.provider.reply_for(record)
+            if name == "text":
+                text = f"Before{chr(int(arg, 16))}after. {text}"
+            finish = "length" if name == "length" else "stop"
+            linger = float(arg or 1) if name == "linger" else 0.0
+            if record.stream and name != "json":
+                self._stream(record, text=text, finish=finish, linger=linger)
             else:
-                self._json(200, self._completion(record), self.provider.rate_headers)
+                self._send(200, _raw_json(self._completion(record, text, finish)),
+                           "application/json", self.provider.rate_headers)
             return
         if name.startswith("429-retry-after") or name == "503-retry-after":
             status = 503 if name.startswith("503") else 429
@@ -347,13 +388,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         raise ValueError(f"unknown fake provider action {record.action!r}")
 
-    def _completion(self, record: Recorded) -> dict[str, Any]:
-        text = self.provider.reply_for(record)
+    def _completion(
+        self, record: Recorded, text: str | None = None, finish: str = "stop"
+    ) -> dict[str, Any]:
+        text = self.provider.reply_for(record) if text is None else text
         return {
             "id": f"fake-{record.n}",
             "object": "chat.completion",
             "model": record.body.get("model", ""),
-            "choices": [{"index": 0, "finish_reason": "stop",
+            "choices": [{"index": 0, "finish_reason": finish,
                          "message": {"role": "assistant", "content": text}}],
             "usage": self._usage(record, text),
         }
@@ -365,8 +408,11 @@ class _Handler(BaseHTTPRequestHandler):
         return {"prompt_tokens": prompt // 4 + 1, "completion_tokens": completion,
                 "total_tokens": prompt // 4 + 1 + completion}
 
-    def _stream(self, record: Recorded, ending: str = "done") -> None:
-        text = self.provider.reply_for(record)
+    def _stream(
+        self, record: Recorded, ending: str = "done", *, text: str | None = None,
+        finish: str = "stop", linger: float = 0.0,
+    ) -> None:
+        text = self.provider.reply_for(record) if text is None else text
         words = text.split(" ")
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -388,10 +434,12 @@ class _Handler(BaseHTTPRequestHandler):
                                              "finish_reason": None}]})
             if self.provider.token_delay:
                 time.sleep(self.provider.token_delay)
-        self._data({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        self._data({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
         if record.include_usage:
             self._data({**base, "choices": [], "usage": self._usage(record, text)})
         self._event("data: [DONE]\n\n")
+        if linger:
+            time.sleep(linger)  # a server that keeps the stream open after [DONE]
         self._chunk(b"")
 
     def _end_badly(self, ending: str) -> None:
@@ -411,10 +459,11 @@ class _Handler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------------ wire
 
     def _data(self, payload: dict[str, Any]) -> None:
-        self._event(f"data: {json.dumps(payload)}\n\n")
+        newline = self.provider.newline.encode()
+        self._chunk(b"data: " + _raw_json(payload) + newline + newline)
 
     def _event(self, text: str) -> None:
-        self._chunk(text.encode())
+        self._chunk(text.replace("\n", self.provider.newline).encode())
 
     def _chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")

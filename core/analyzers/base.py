@@ -8,7 +8,7 @@ every paid call and checkpoint every finished part. An analyzer therefore offers
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -17,12 +17,42 @@ from core.jobs import Profile
 Progress = Callable[[float], None]  # share of the current call done, 0..1
 
 
+# The finish reason of an answer the model had to stop at the output limit (max_tokens).
+CUT_AT_LIMIT = "length"
+
+
 @dataclass(frozen=True)
 class CallResult:
     text: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
     headers: Mapping[str, str] = field(default_factory=dict)
+    # Why the model stopped, as the provider said it ("stop", "length", ...); None if it did not.
+    finish_reason: str | None = None
+    output_limit: int = 0  # the output limit (max_tokens) the call was sent with; 0: none
+
+    @property
+    def cut_off(self) -> bool:
+        """The answer stopped at the output limit: complete as a call, but not as an answer."""
+        return self.finish_reason == CUT_AT_LIMIT
+
+
+def cut_off_message(cut: Sequence[tuple[CallResult, str]]) -> str | None:
+    """What a person reads about a job whose answer was cut at the output limit, or None.
+
+    ``cut`` holds each cut call with where it was in the job ("part 2 of 3", "the combining
+    call", or "" for a job of one call).
+    """
+    if not cut:
+        return None
+    limits = sorted({r.output_limit for r, _ in cut if r.output_limit})
+    limit = f" of {limits[-1]} tokens" if limits else ""
+    where = ", ".join(label for _, label in cut if label)
+    return (
+        f"The answer was cut off at the output limit{limit}"
+        + (f" ({where})" if where else "")
+        + ". Run it again with a larger output limit."
+    )
 
 
 class Analyzer(Protocol):

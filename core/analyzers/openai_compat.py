@@ -5,18 +5,25 @@ retries, backoff and pacing, so a failed call must surface at once as a classifi
 :class:`~core.errors.ProviderError`. Answers are streamed (SSE, with
 ``stream_options.include_usage`` for token counts), and streamed tokens feed the progress bar;
 a server that answers with plain JSON instead is read as such.
+
+Events are parsed as the SSE spec says (httpx-sse): lines end at CR, LF or CRLF only, so a line
+separator, NEL or form feed inside an answer stays in the answer. Every answer, error bodies
+included, is read to its end so its connection goes back to the pool for the next call.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+from httpx_sse import EventSource, ServerSentEvent
 
 from core import paths, providers, secrets
 from core.analyzers.base import CallResult, Progress, split_text
@@ -34,6 +41,9 @@ from core.settings import Settings, SettingsError
 CONNECT_TIMEOUT_S = 10.0
 WRITE_TIMEOUT_S = 60.0
 CHARS_PER_TOKEN = 3  # a cautious average over European and CJK text
+# How long to wait for the end of a stream after [DONE]: reading it lets the connection be
+# reused, but a server that keeps the stream open must not hold the job.
+DRAIN_AFTER_DONE_S = 2.0
 
 PART_NOTE = (
     "\n\nThe text below is part {index} of {count} of a longer document. Analyse this part "
@@ -280,30 +290,48 @@ class OpenAICompatAnalyzer:
             prompt_tokens=_int(usage.get("prompt_tokens")),
             completion_tokens=_int(usage.get("completion_tokens")) or state.tokens,
             headers=headers,
+            finish_reason=state.finish_reason,
+            output_limit=self.max_output_tokens,
         )
 
     async def _read_events(
         self, response: httpx.Response, state: _Stream, progress: Progress
     ) -> None:
-        async for line in response.aiter_lines():
-            state.received = True
-            if not line.startswith("data:"):
-                continue  # blank separators, ": keep-alive" comments, "event:" and "id:"
-            data = line[5:].strip()
-            if data == "[DONE]":
-                state.done = True
-                return
-            try:
-                chunk = json.loads(data)
-            except ValueError:
-                raise malformed("a streamed event is not valid JSON") from None
-            if not isinstance(chunk, dict):
-                raise malformed("a streamed event is not a JSON object")
-            self._take_chunk(chunk, state, response.headers)
-            share = min(0.99, state.tokens / self.max_output_tokens)
-            if share - state.reported >= 0.01:  # at most ~100 progress events per call
-                state.reported = share
-                progress(share)
+        events = EventSource(response).aiter_sse()
+        async with contextlib.aclosing(events):
+            async for event in events:
+                state.received = True
+                if self._take_event(event, response, state):
+                    break
+                share = min(0.99, state.tokens / self.max_output_tokens)
+                if share - state.reported >= 0.01:  # at most ~100 progress events per call
+                    state.reported = share
+                    progress(share)
+            if state.done:
+                await _drain(events, response)
+
+    def _take_event(
+        self, event: ServerSentEvent, response: httpx.Response, state: _Stream
+    ) -> bool:
+        """Take one event into ``state``; True at ``[DONE]``."""
+        # Comments (": keep-alive") never reach here; an event without data (only "id:" or
+        # "retry:") carries nothing to read.
+        data = event.data.strip()
+        if not data:
+            return False
+        if data == "[DONE]":
+            state.done = True
+            return True
+        try:
+            # strict=False: a few servers leave control characters (a form feed) unescaped
+            # inside the answer's strings; they are text, not a reason to fail the job.
+            chunk = json.loads(data, strict=False)
+        except ValueError:
+            raise malformed("a streamed event is not valid JSON") from None
+        if not isinstance(chunk, dict):
+            raise malformed("a streamed event is not a JSON object")
+        self._take_chunk(chunk, state, response.headers)
+        return False
 
     def _take_chunk(
         self, chunk: Mapping[str, Any], state: _Stream, headers: Mapping[str, str]
@@ -339,9 +367,27 @@ class OpenAICompatAnalyzer:
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             raise malformed("the answer is not an OpenAI chat completion") from None
         state.pieces.append(content)
+        # A reason, when given, is kept as said: "length" marks an answer cut at the limit.
         state.finish_reason = choice.get("finish_reason") or "stop"
         state.usage = data.get("usage") if isinstance(data.get("usage"), Mapping) else None
         state.done = True
+
+
+async def _drain(events: AsyncIterator[ServerSentEvent], response: httpx.Response) -> None:
+    """Read the stream after ``[DONE]`` to its end, so the connection can be reused.
+
+    Only the same iterator can go on (httpx reads a body once); whatever still comes is
+    ignored. A server that keeps the stream open past ``DRAIN_AFTER_DONE_S`` gets its
+    connection closed instead: a new one costs less than a job waiting on it.
+    """
+    try:
+        async with asyncio.timeout(DRAIN_AFTER_DONE_S):
+            async for _ in events:
+                pass
+    except (TimeoutError, httpx.HTTPError):
+        # The answer is complete: a stream that will not end, or breaks after [DONE], only
+        # costs its connection.
+        await response.aclose()
 
 
 def _int(value: Any) -> int:
