@@ -22,7 +22,7 @@ from core.errors import SchemaTooNew, StorageError, WorkerLocked
 from core.export import export
 from core.logs import setup_logging
 from core.settings import SettingsError
-from core.states import ALL_STATES, JobState
+from core.states import ALL_STATES, OUTPUT_TRUNCATED, JobState
 
 
 class CliError(Exception):
@@ -60,11 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", type=int)
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("retrigger", help="queue stale, failed or cancelled jobs again")
+    p = sub.add_parser("retrigger", help="queue stale, failed or cancelled jobs again (and "
+                       "done ones whose answer was cut at the output limit)")
     p.add_argument("ids", nargs="*", type=int, metavar="ID")
     p.add_argument("--all-stale", action="store_true")
     p.add_argument("--all-failed", action="store_true")
-    p.add_argument("--kind", help="with --all-failed: only this error kind")
+    p.add_argument("--kind", help="only this error kind: with --all-failed, failed jobs; alone, "
+                   f"every job of the kind (e.g. {OUTPUT_TRUNCATED}, done but cut off)")
 
     for name, text in (
         ("cancel", "cancel queued or running jobs"),
@@ -212,10 +214,17 @@ async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:
             changed = await engine.retrigger_all(JobState.STALE)
         elif args.all_failed:
             changed = await engine.retrigger_all(JobState.FAILED, args.kind)
+        elif args.kind and not args.ids:
+            # The kind alone: failed jobs of that kind, and done ones for output_truncated
+            # (the store re-triggers no other done job).
+            changed = [
+                *await engine.retrigger_all(JobState.FAILED, args.kind),
+                *await engine.retrigger_all(JobState.DONE, args.kind),
+            ]
         elif args.ids:
             changed = await engine.retrigger(args.ids)
         else:
-            raise CliError("Give job IDs, --all-stale or --all-failed.", 2)
+            raise CliError("Give job IDs, --all-stale, --all-failed or --kind.", 2)
         out.write(f"{len(changed)} job(s) queued again\n")
         return 0
     if cmd == "cancel":

@@ -54,6 +54,10 @@ def to_markdown(jobs: Sequence[Job]) -> str:
         body = job.result or (
             f"**Error ({job.error_kind}):** {job.error}" if job.error else "_No result yet._"
         )
+        if job.result and job.error:
+            # A done job with a note (its answer was cut at the output limit): the reader of
+            # the export must not take the answer for whole.
+            body = f"> **Note ({job.error_kind}):** {job.error}\n\n{job.result.strip()}"
         chunks.append(f"{head}\n\n{body.strip()}\n")
     return "\n---\n\n".join(chunks)
 

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from core.analyzers.base import Analyzer, CallResult, Progress
+from core.analyzers.base import Analyzer, CallResult, Progress, cut_off_message
 from core.changes import QueueMeta
 from core.clock import Clock
 from core.documents import Limits, extract_async
@@ -141,6 +141,8 @@ class JobSteps:
         final: CallResult | None = None
         final_seconds = 0.0
         final_units = 0
+        # Calls whose answer stopped at the output limit, with where they were in the job.
+        cut: list[tuple[CallResult, str]] = []
         for idx, chunk in enumerate(chunks):
             if idx in done and multi:
                 results.append(done[idx])
@@ -155,6 +157,8 @@ class JobSteps:
 
             note = f"sending part {idx + 1} of {len(chunks)}" if multi else "sending the request"
             result, seconds = await self._call(running, idx, plan[idx], chunk, call, note)
+            if result.cut_off:
+                cut.append((result, f"part {idx + 1} of {len(chunks)}" if multi else ""))
             if not multi:
                 final, final_seconds, final_units = result, seconds, len(chunk)
             else:
@@ -194,6 +198,10 @@ class JobSteps:
         )
         answer = final
         running.releasing = True
+        # Done either way (every call was paid and answered), but flagged when any call was
+        # cut at the output limit, so the person can run it again with a larger one.
+        if multi and answer.cut_off:
+            cut.append((answer, "the combining call"))
         nxt = await self.persist.save_answer(
             lease,
             lambda: self.store.finish_done(
@@ -201,6 +209,7 @@ class JobSteps:
                 prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
                 duration_s=final_seconds, engine=self.analyzer.engine, units=final_units,
                 claim_next=chain and not self._stopping, exclude=self._busy_ids(),
+                output_truncated=cut_off_message(cut),
             ),
         )  # fmt: skip
         if nxt is not None:

@@ -20,7 +20,7 @@ from core.db import Database, Tx
 from core.errors import LeaseRevoked
 from core.jobs import Job, Lease
 from core.queries import JOB_COLUMNS, PartRecord, row_to_job
-from core.states import JobState
+from core.states import OUTPUT_TRUNCATED, JobState
 from core.transitions import clock_time, log_line, next_seq, transition
 from core.waits import UPSERT_META, StoredWait, write_backoff, write_last_call
 
@@ -233,16 +233,23 @@ class Leases:
         units: int = 0,
         claim_next: bool = False,
         exclude: Collection[int] = (),
+        output_truncated: str | None = None,
     ) -> Lease | None:
         """The final result and ``done`` in one transaction; returns the next job's lease if
-        ``claim_next`` (claimed in the same commit, which halves a busy queue's commits)."""
+        ``claim_next`` (claimed in the same commit, which halves a busy queue's commits).
+
+        ``output_truncated`` is the message for an answer cut at the output limit: the job is
+        done (the answer is kept and was paid for) but carries the kind ``output_truncated``
+        and the message, so lists, filters and re-triggers by kind find it.
+        """
+        kind = OUTPUT_TRUNCATED if output_truncated else None
 
         async def fn(t: Tx, now: float) -> Lease | None:
             job = await transition(
                 t, lease.job_id, JobState.DONE, [JobState.RUNNING], now=now,
                 seq=await next_seq(t), lease=lease.token,
-                sets={"result": result, "finished_at": now, "error_kind": None, "error": None,
-                      "lease": None, "not_before": None},
+                sets={"result": result, "finished_at": now, "error_kind": kind,
+                      "error": output_truncated, "lease": None, "not_before": None},
                 raw=[
                     ("prompt_tokens = prompt_tokens + ?", prompt_tokens),
                     ("completion_tokens = completion_tokens + ?", completion_tokens),
@@ -262,7 +269,8 @@ class Leases:
                 (now, lease.job_id),
             )
             await write_backoff(t, None, None, None, 0)
-            await log_line(t, lease.job_id, now, "done")
+            await log_line(t, lease.job_id, now,
+                           f"done, but cut off: {output_truncated}" if kind else "done")
             return await _claim(t, now, {*exclude, lease.job_id}) if claim_next else None
 
         return await self._leased(lease, fn, answer=True)

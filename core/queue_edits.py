@@ -14,7 +14,7 @@ from core.changes import QueueMeta
 from core.clock import Clock
 from core.db import Tx
 from core.jobs import Job
-from core.states import REMOVABLE_STATES, RETRIGGERABLE_STATES, JobState
+from core.states import OUTPUT_TRUNCATED, REMOVABLE_STATES, RETRIGGERABLE_STATES, JobState
 from core.transitions import log_line, next_seq, transition
 from core.waits import UPSERT_META, write_backoff, write_last_call
 
@@ -26,7 +26,11 @@ class QueueEdits:
     _commit: Callable[..., Awaitable[Any]]  # Store's: write, then publish through the feed
 
     async def retrigger(self, ids: Iterable[int]) -> list[Job]:
-        """stale | failed | cancelled -> queued, at the end of the queue, with fresh attempts."""
+        """stale | failed | cancelled -> queued, at the end of the queue, with fresh attempts.
+
+        A done job whose answer was cut at the output limit (kind ``output_truncated``) may be
+        re-triggered too; any other done job has its whole answer and stays done.
+        """
         ids = list(ids)
         now = self.clock.wall()
 
@@ -36,19 +40,37 @@ class QueueEdits:
             seq = await next_seq(t)
             for job_id in ids:
                 position += 1
+                # Read in this transaction (writers are serialised), so the kind cannot change
+                # between this check and the transition below.
+                cut = await t.one(
+                    "SELECT 1 FROM jobs WHERE id = ? AND state = 'done' AND error_kind = ?",
+                    (job_id, OUTPUT_TRUNCATED),
+                )
+                sets: dict[str, Any] = {
+                    "position": position, "attempts": 0, "error_kind": None, "error": None,
+                    "finished_at": None, "lease": None, "not_before": None,
+                }
+                if cut:
+                    # The cut answer is replaced by the new run's (a queued job has none).
+                    sets.update(result=None, parts_done=0)
                 job = await transition(
-                    t, job_id, JobState.QUEUED, RETRIGGERABLE_STATES, now=now, seq=seq,
-                    sets={"position": position, "attempts": 0, "error_kind": None,
-                          "error": None, "finished_at": None, "lease": None,
-                          "not_before": None},
+                    t, job_id, JobState.QUEUED, [JobState.DONE] if cut else RETRIGGERABLE_STATES,
+                    now=now, seq=seq, sets=sets,
                 )  # fmt: skip
-                if job is not None:
+                if job is None:
+                    continue
+                if cut:
+                    # Any part (or the combining call) may be the one that was cut, and which
+                    # was is not stored: every call is made again, with the current limit.
+                    await t.all("DELETE FROM parts WHERE job_id = ?", (job_id,))
+                else:
                     # A part whose call was in flight is sent again only now, on request.
                     await t.all(
                         "DELETE FROM parts WHERE job_id = ? AND state = 'started'", (job_id,)
                     )
-                    await log_line(t, job_id, now, "re-triggered")
-                    changed.append(job)
+                await log_line(t, job_id, now, "re-triggered: every call is made again"
+                               if cut else "re-triggered")
+                changed.append(job)
             return changed
 
         changed: list[Job] = await self._commit(tx)

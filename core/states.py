@@ -23,6 +23,11 @@ ACTIVE_STATES = frozenset({JobState.QUEUED, JobState.RUNNING})
 FINISHED_STATES = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED, JobState.STALE})
 RETRIGGERABLE_STATES = frozenset({JobState.STALE, JobState.FAILED, JobState.CANCELLED})
 
+# The error kind of a job that is done, but whose answer (or one part's) stopped at the output
+# limit (finish_reason "length"). It is the one done job that may be re-triggered: running it
+# again with a larger limit is how a person gets the whole answer.
+OUTPUT_TRUNCATED = "output_truncated"
+
 # Why each transition exists:
 #   queued -> running      the worker claims it (attempts += 1 at claim time)
 #   running -> done        result stored in the same transaction
@@ -31,13 +36,15 @@ RETRIGGERABLE_STATES = frozenset({JobState.STALE, JobState.FAILED, JobState.CANC
 #   running -> cancelled   the person cancelled the running job
 #   running -> stale       only at start-up recovery: it was running when the app stopped
 #   stale|failed|cancelled -> queued   re-trigger
+#   done -> queued         re-trigger of an answer cut at the output limit (OUTPUT_TRUNCATED
+#                          only: core.queue_edits checks the kind)
 #   queued -> cancelled    the person cancelled a waiting job
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.QUEUED: frozenset({JobState.RUNNING, JobState.CANCELLED}),
     JobState.RUNNING: frozenset(
         {JobState.DONE, JobState.FAILED, JobState.QUEUED, JobState.CANCELLED, JobState.STALE}
     ),
-    JobState.DONE: frozenset(),
+    JobState.DONE: frozenset({JobState.QUEUED}),
     JobState.FAILED: frozenset({JobState.QUEUED}),
     JobState.CANCELLED: frozenset({JobState.QUEUED}),
     JobState.STALE: frozenset({JobState.QUEUED}),
