@@ -240,7 +240,8 @@ class Engine(QueueStatus):
         await self.take_queue(holder)
         stored = await self.store.stored_wait()
         self.pacer.restore(
-            stored.until, stored.kind, stored.reason, stored.failures, stored.last_call
+            stored.until, stored.kind, stored.reason, stored.failures, stored.last_call,
+            stored.since,
         )
         times = CallTimes(
             self.analyzer().engine, await self.store.recent_calls(self.analyzer().engine)
@@ -362,5 +363,6 @@ class Engine(QueueStatus):
                 wait.reason,
                 wait.kind,
                 wait.failures,
+                wait.since,
             )
         )

@@ -12,6 +12,9 @@ class ErrorClass(StrEnum):
     RETRYABLE = "retryable"  # try the same job again after a backoff
     PERMANENT = "permanent"  # the job fails; the queue goes on
     STOP_QUEUE = "stop_queue"  # pause the whole queue (bad key, no quota); no job is burned
+    # The server cannot be reached (refused, reset before answering, DNS, connect timeout):
+    # not the job's fault, so no attempt is used; the queue waits and probes until it answers.
+    UNREACHABLE = "unreachable"
 
 
 class JobError(Exception):

@@ -49,6 +49,7 @@ class QueueStateChanged:
     wait_reason: str | None
     wait_kind: str | None  # "pause" | "backoff" | "retry_after" | "throttle" | None
     wait_failures: int = 0  # consecutive failed calls behind a backoff, for "after K failures"
+    wait_since: float | None = None  # wall time the server became unreachable ("unreachable")
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,10 @@ INTERNAL_MESSAGE = (
 )
 
 
+# Classes whose job goes back to the queue to be tried again (the pacer backs off for them).
+RETRIED = frozenset({ErrorClass.RETRYABLE, ErrorClass.UNREACHABLE})
+
+
 class _Yield(Exception):
     """The queue was paused before the next call: hand the job back, nothing was spent."""
 
@@ -264,7 +268,7 @@ class JobSteps:
         except JobError as error:
             running.call_in_flight = running.paid_unsaved = False
             if paced:
-                self.pacer.on_failure(error, retryable=error.error_class == ErrorClass.RETRYABLE)
+                self.pacer.on_failure(error, retryable=error.error_class in RETRIED)
             raise
         except asyncio.CancelledError:
             raise
@@ -312,6 +316,16 @@ class JobSteps:
                 )
             )  # fmt: skip
             return
+        if cls == ErrorClass.UNREACHABLE:
+            # The server is down, not the job at fault: it keeps its attempts and its place.
+            backoff = self._backoff_to_store()
+            await self._quietly(
+                lambda: self.store.requeue(
+                    lease, error.kind, error.message, refund_attempt=True, backoff=backoff,
+                    note=f"server unreachable ({error.kind}): {error.message}; no attempt used",
+                )
+            )  # fmt: skip
+            return
         if cls == ErrorClass.PERMANENT:
             await self._quietly(
                 lambda: self.store.fail(lease, error.kind, error.message,
@@ -342,7 +356,9 @@ class JobSteps:
         if wait.until is None:
             return None
         until = self.clock.wall() + wait.seconds_left(self.clock.now())
-        return StoredWait(until, wait.kind or "backoff", wait.reason, wait.failures)
+        return StoredWait(
+            until, wait.kind or "backoff", wait.reason, wait.failures, since=wait.since
+        )
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]

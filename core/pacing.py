@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from core.clock import Clock
-from core.errors import JobError
+from core.errors import ErrorClass, JobError
 
 
 @dataclass(frozen=True)
@@ -21,9 +22,10 @@ class Wait:
     """Why the next call is held back and until when (on the clock's scale)."""
 
     until: float | None = None
-    kind: str | None = None  # "pause" | "backoff" | "retry_after" | "throttle"
+    kind: str | None = None  # "pause" | "backoff" | "retry_after" | "throttle" | "unreachable"
     reason: str | None = None
     failures: int = 0
+    since: float | None = None  # wall time the server became unreachable ("unreachable")
 
     def seconds_left(self, now: float) -> float:
         return max(0.0, self.until - now) if self.until is not None else 0.0
@@ -33,6 +35,15 @@ NO_WAIT = Wait()
 
 # Clock readings closer than this count as equal (float rounding of now + delay).
 TIME_EPSILON = 1e-9
+# While the server is unreachable the next call is a probe: 2, 4, 8 s, then every 15 s, so
+# work resumes within about 20 s of the server's return (a refused connection costs nothing).
+OUTAGE_FIRST_S = 2.0
+OUTAGE_CAP_S = 15.0
+
+
+def clock_time(wall: float) -> str:
+    """A wall-clock time for people, in local time: "14:02"."""
+    return time.strftime("%H:%M", time.localtime(wall))
 
 
 def _secs(seconds: float) -> str:
@@ -91,6 +102,8 @@ class Pacer:
         self._backoff_until = 0.0
         self._backoff_kind: str | None = None
         self._backoff_reason: str | None = None
+        self._unreachable_since: float | None = None  # wall time of the first refused call
+        self._outage_failures = 0
         self._wait = NO_WAIT
         self._wake = asyncio.Event()
         self._listeners: list[Callable[[Wait], None]] = []
@@ -151,7 +164,8 @@ class Pacer:
                 # A hair of tolerance: now + (until - now) can round to just below until.
                 if until <= now + TIME_EPSILON:
                     break
-                self._set_wait(Wait(until, kind, reason, self.backoff.failures))
+                self._set_wait(Wait(until, kind, reason, self._failures_for(kind),
+                                    self._since_for(kind)))
                 self._wake.clear()
                 sleeper = asyncio.ensure_future(self.clock.sleep(until - now))
                 waker = asyncio.ensure_future(self._wake.wait())
@@ -168,6 +182,12 @@ class Pacer:
         finally:
             self._waiting -= 1
         self._set_wait(NO_WAIT)
+
+    def _failures_for(self, kind: str | None) -> int:
+        return self._outage_failures if kind == "unreachable" else self.backoff.failures
+
+    def _since_for(self, kind: str | None) -> float | None:
+        return self._unreachable_since if kind == "unreachable" else None
 
     def _next_start(self, now: float, cost_tokens: int) -> tuple[float, str | None, str | None]:
         if self._backoff_until > now:
@@ -192,10 +212,18 @@ class Pacer:
     ) -> None:
         self.in_flight = max(0, self.in_flight - 1)
         self.backoff.reset()
+        self._reachable()
+
+    def _reachable(self) -> None:
+        """The server answered (well or not): an outage, if any, is over."""
+        self._unreachable_since = None
+        self._outage_failures = 0
 
     def on_failure(self, error: JobError | None, *, retryable: bool = True) -> float:
         """Record a failed call; return the backoff delay it caused (0 if none)."""
         self.in_flight = max(0, self.in_flight - 1)
+        if error is None or error.error_class != ErrorClass.UNREACHABLE:
+            self._reachable()
         if not retryable:
             # The server answered (a bad request, a bad key): that ends a run of failed
             # calls, and the next job must not inherit a long backoff from it.
@@ -205,6 +233,8 @@ class Pacer:
 
     def _back_off(self, error: JobError | None) -> float:
         """Start the backoff (or the server's Retry-After) for one more failed call."""
+        if error is not None and error.error_class == ErrorClass.UNREACHABLE:
+            return self._probe_later(error)
         retry_after = error.retry_after if error is not None else None
         if retry_after is not None and retry_after < 0:
             retry_after = None
@@ -223,6 +253,26 @@ class Pacer:
             )
         return delay
 
+    def _probe_later(self, error: JobError) -> float:
+        """The server cannot be reached: wait a little, then try again (a probe).
+
+        Not the usual backoff: that doubles to minutes, which leaves the queue idle long after
+        the server is back, and the job is not at fault.
+        """
+        if self._unreachable_since is None:
+            self._unreachable_since = self.clock.wall()
+        self._outage_failures += 1
+        delay = min(OUTAGE_CAP_S, OUTAGE_FIRST_S * 2.0 ** min(self._outage_failures - 1, 16))
+        delay *= 1.0 - 0.1 * self.backoff.rng()  # a fleet of clients must not probe in step
+        self._backoff_until = max(self._backoff_until, self.clock.now() + delay)
+        self._backoff_kind = "unreachable"
+        self._backoff_reason = (
+            f"The server cannot be reached since {clock_time(self._unreachable_since)} "
+            f"({error.message}). Paceline tries again every {OUTAGE_CAP_S:g} s at most and "
+            "counts no attempt against the jobs."
+        )
+        return delay
+
     def release_unused(self) -> None:
         """A call slot was taken but no call was made (the job was cancelled)."""
         self.in_flight = max(0, self.in_flight - 1)
@@ -234,8 +284,9 @@ class Pacer:
         """The backoff or Retry-After now in force (for storing it), or NO_WAIT."""
         if self._backoff_until <= self.clock.now():
             return NO_WAIT
-        return Wait(self._backoff_until, self._backoff_kind, self._backoff_reason,
-                    self.backoff.failures)  # fmt: skip
+        kind = self._backoff_kind
+        return Wait(self._backoff_until, kind, self._backoff_reason, self._failures_for(kind),
+                    self._since_for(kind))  # fmt: skip
 
     def restore(
         self,
@@ -244,11 +295,16 @@ class Pacer:
         reason: str | None,
         failures: int,
         last_call_wall: float | None,
+        since: float | None = None,
     ) -> None:
         """Start from the waits a previous worker stored (wall clock), so a restart or a
         settings change never calls earlier than a server's Retry-After or the backoff allow."""
         now, wall = self.clock.now(), self.clock.wall()
-        self.backoff.failures = max(self.backoff.failures, failures)
+        if kind == "unreachable":
+            self._unreachable_since = since or wall
+            self._outage_failures = max(self._outage_failures, failures)
+        else:
+            self.backoff.failures = max(self.backoff.failures, failures)
         if backoff_until_wall is not None and backoff_until_wall > wall:
             self._backoff_until = now + (backoff_until_wall - wall)
             self._backoff_kind = kind or "backoff"

@@ -91,7 +91,8 @@ class Leases:
         async def tx(t: Tx) -> T | _Refused:
             if backoff is not None:
                 await write_backoff(
-                    t, backoff.until, backoff.kind, backoff.reason, backoff.failures
+                    t, backoff.until, backoff.kind, backoff.reason, backoff.failures,
+                    backoff.since,
                 )
             row = await t.one(
                 "SELECT state, lease, updated_at FROM jobs WHERE id = ?", (lease.job_id,)

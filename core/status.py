@@ -88,7 +88,9 @@ class QueueStatus:
         _, eta_total = await self.eta()
         totals = await self.store.totals()
         tokens = int(totals["prompt_tokens"] + totals["completion_tokens"])
-        backoff = kind in ("backoff", "retry_after", "throttle")
+        backoff = kind in ("backoff", "retry_after", "throttle", "unreachable")
+        stored = await self.store.stored_wait()
+        since = stored.since if kind == "unreachable" else None
         worker = self.worker_holder()
         # Jobs 'running' with no worker alive were left by one that stopped: only a worker
         # (the window or paceline-cli run) marks them stale, so say so instead of changing them.
@@ -105,6 +107,8 @@ class QueueStatus:
             "wait_kind": kind,
             "wait_seconds_left": round(left, 1),
             "wait_reason": reason,
+            # wall time (Unix seconds) since when the server cannot be reached, or null
+            "unreachable_since": since,
             "provider": self.settings.provider,
             "model": self.analyzer().model,
             "pacing": self.settings.pacing,

@@ -32,6 +32,7 @@ class StoredWait:
     reason: str | None = None
     failures: int = 0  # consecutive failed calls behind it
     last_call: float | None = None  # wall time the last paid call started
+    since: float | None = None  # wall time the server became unreachable ("unreachable")
 
     def backoff_left(self, wall_now: float) -> float:
         return max(0.0, self.until - wall_now) if self.until is not None else 0.0
@@ -59,17 +60,18 @@ async def read_wait(tx: Tx) -> StoredWait:
         reason=data.get("reason") or None,
         failures=int(data.get("failures") or 0),
         last_call=last_call,
+        since=_float(data.get("since")),
     )
 
 
 async def write_backoff(
-    tx: Tx, until: float | None, kind: str | None, reason: str | None, failures: int
+    tx: Tx, until: float | None, kind: str | None, reason: str | None, failures: int,
+    since: float | None = None,
 ) -> None:
-    payload = (
-        json.dumps({"until": until, "kind": kind, "reason": reason, "failures": failures})
-        if until is not None
-        else ""
-    )
+    data = {"until": until, "kind": kind, "reason": reason, "failures": failures}
+    if since is not None:
+        data["since"] = since
+    payload = json.dumps(data) if until is not None else ""
     await tx.all(UPSERT_META, ("wait", payload))
 
 

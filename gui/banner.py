@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, QEvent, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QFrame,
@@ -35,7 +35,7 @@ from gui.palette import accent, blend, tint
 LEVEL_ICONS = {"info": "info", "warning": "warning", "error": "error", "success": "success"}
 TICK_MS = 250
 # Waits that are trouble (shown as warnings); "pause" is the routine gap between calls.
-TROUBLE_WAITS = frozenset({"backoff", "retry_after", "throttle", "storage"})
+TROUBLE_WAITS = frozenset({"backoff", "retry_after", "throttle", "storage", "unreachable"})
 
 
 class Banner(QFrame):
@@ -193,6 +193,7 @@ class WaitInfo:
     kind: str | None
     reason: str | None
     failures: int = 0
+    since: float | None = None  # wall time the server became unreachable
 
 
 class QueueBanner(Banner):
@@ -226,7 +227,7 @@ class QueueBanner(Banner):
         self._pause_kind = event.pause_kind
         if event.wait_until is not None:
             self._wait = WaitInfo(event.wait_until, event.wait_kind, event.wait_reason,
-                                  event.wait_failures)
+                                  event.wait_failures, event.wait_since)
         else:
             self._wait = None
         self.refresh()
@@ -328,7 +329,14 @@ class QueueBanner(Banner):
                 "Paceline could not save an answer yet: trying again in %1."), left),
                 fmt.fill(self.tr("The answer is kept meanwhile. %1"), wait.reason or ""), [])
             return
-        if kind == "backoff":
+        if kind == "unreachable":
+            if wait.since is not None:
+                since = QDateTime.fromSecsSinceEpoch(int(wait.since)).toString("HH:mm")
+                text = fmt.fill(self.tr(
+                    "The server cannot be reached since %1: next try in %2."), since, left)
+            else:
+                text = fmt.fill(self.tr("The server cannot be reached: next try in %1."), left)
+        elif kind == "backoff":
             text = fmt.fill(self.tr(
                 "Backing off after %n failed call(s): next try in %1.", "", max(1, wait.failures)),
                 left)

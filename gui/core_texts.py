@@ -9,6 +9,8 @@ shown as it is, in the table and the detail pane.
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QCoreApplication
 
 from core import jobs
@@ -51,12 +53,47 @@ def error_kind_label(kind: str | None) -> str:
         "bad_response": translate("CoreTexts", "Unreadable answer"),
         "connection": translate("CoreTexts", "Connection failed"),
         "truncated": translate("CoreTexts", "Answer cut off"),
+        "output_truncated": translate("CoreTexts", "Cut off at the output limit"),
         "queue_full": translate("CoreTexts", "Queue full"),
         "internal": translate("CoreTexts", "Internal error"),
     }
     if not kind:
         return translate("CoreTexts", "Unknown error")
     return labels.get(kind, kind)
+
+
+def cut_off_detail(message: str | None) -> str:
+    """A done job whose answer stopped at the output limit, in the UI language.
+
+    The core's message (English, written by ``core.analyzers.base.cut_off_message``) names
+    the limit and the cut calls; its figures are kept, the sentence around them is said here.
+    """
+    found = re.search(r"output limit of (\d+) tokens(?: \(([^)]*)\))?", message or "")
+    if found is None:
+        return translate("CoreTexts", "The answer was cut off at the output limit. Run it "
+                         "again with a larger output limit.")
+    limit, where = found.group(1), found.group(2)
+    if not where:
+        return fill(translate("CoreTexts", "The answer was cut off at the output limit of %1 "
+                              "tokens. Run it again with a larger output limit."), limit)
+    return fill(translate("CoreTexts", "The answer was cut off at the output limit of %1 "
+                          "tokens (%2). Run it again with a larger output limit."),
+                limit, _where(where))
+
+
+def _where(where: str) -> str:
+    """"part 2 of 3", "the combining call" (from the core's message) in the UI language."""
+    calls = []
+    for item in where.split(", "):
+        part = re.fullmatch(r"part (\d+) of (\d+)", item)
+        if part:
+            calls.append(fill(translate("CoreTexts", "part %1 of %2"), part.group(1),
+                              part.group(2)))
+        elif item == "the combining call":
+            calls.append(translate("CoreTexts", "the combining call"))
+        else:
+            calls.append(item)
+    return ", ".join(calls)
 
 
 def stale_reason(reason: str | None) -> str:
@@ -113,6 +150,11 @@ def wait_detail(kind: str | None) -> str:
         return translate(
             "CoreTexts", "The provider said how long to wait (Retry-After); Paceline waits "
             "that long before the next call.")
+    if kind == "unreachable":
+        return translate(
+            "CoreTexts", "No connection to the server (refused, reset or timed out). Jobs keep "
+            "their attempts meanwhile; Paceline tries again every 15 s at most and goes on by "
+            "itself when the server answers.")
     if kind == "throttle":
         return translate(
             "CoreTexts", "Calls are spread out so they stay within the rate limit the "

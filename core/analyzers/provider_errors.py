@@ -246,7 +246,7 @@ def classify_transport(
     retry = ErrorClass.RETRYABLE
     if isinstance(exc, httpx.ConnectTimeout):
         return ProviderError("timeout", f"Could not connect to {host} in time ({detail}).",
-                             error_class=retry)
+                             error_class=down)
     if isinstance(exc, httpx.TimeoutException):
         waited = f" within {timeout_s:g} s" if timeout_s else ""
         return ProviderError("timeout", f"{host_} did not answer{waited}; "
@@ -257,13 +257,13 @@ def classify_transport(
                              error_class=ErrorClass.STOP_QUEUE)
     if isinstance(exc, httpx.ConnectError):
         return ProviderError("connection", f"Cannot reach {host} ({detail}). Is the server "
-                             "running and the API base right?", error_class=retry)
+                             "running and the API base right?", error_class=down)
     if isinstance(exc, httpx.DecodingError):
         return malformed(f"the answer could not be decoded ({detail})")
     if received_any:
         return truncated(f"the connection broke in the middle of the answer ({detail})")
     return ProviderError("connection", f"{host_} closed the connection without "
-                         f"answering ({detail}); Paceline tries again.", error_class=retry)
+                         f"answering ({detail}); Paceline tries again.", error_class=down)
 
 
 def truncated(why: str = "the answer stopped before it was complete") -> ProviderError:
@@ -274,3 +274,6 @@ def truncated(why: str = "the answer stopped before it was complete") -> Provide
 def malformed(why: str) -> ProviderError:
     return ProviderError("bad_response", f"The provider sent an answer Paceline cannot read: "
                          f"{why}. Paceline tries again.", error_class=ErrorClass.RETRYABLE)
+    # No connection, or one closed before any answer: the server is down or unreachable,
+    # which is no job's fault (the queue waits and probes; no attempt is used).
+    down = ErrorClass.UNREACHABLE

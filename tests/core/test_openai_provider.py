@@ -147,7 +147,7 @@ FAULTS = [
     ("502", "server_error", R, None),
     ("503", "server_error", R, None),
     ("503-retry-after:7", "server_error", R, 7.0),
-    ("reset", "connection", R, None),
+    ("reset", "connection", ErrorClass.UNREACHABLE, None),
     ("cut", "truncated", R, None),
     ("truncated", "truncated", R, None),
     ("malformed", "bad_response", R, None),
@@ -219,7 +219,7 @@ def test_connection_refused_and_read_timeout(server: FakeProvider) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     refused = _error(OpenAICompatAnalyzer(f"http://127.0.0.1:{port}/v1", KEY, "m"))
-    assert (refused.kind, refused.error_class) == ("connection", ErrorClass.RETRYABLE)
+    assert (refused.kind, refused.error_class) == ("connection", ErrorClass.UNREACHABLE)
     assert "Cannot reach the server at 127.0.0.1" in refused.message
     server.script(["slow:1"])
     slow = _error(_analyzer(server, timeout_s=0.2))

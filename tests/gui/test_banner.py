@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import qasync
+from PySide6.QtCore import QDate, QDateTime, QTime
 
 from core.errors import ErrorClass, JobError
 from core.events import QueueStateChanged
@@ -56,6 +57,20 @@ def test_an_answer_held_while_the_database_refuses_it_is_said_plainly(
     assert "could not save an answer yet" in banner.text and "4 s" in banner.text
     assert "answer is kept" in banner.detail and "locked" in banner.detail
     assert banner.button("Retry now") is None  # the pacer cannot speed up a save
+
+
+def test_an_unreachable_server_says_since_when_and_that_no_attempt_is_used(
+    styled_app: object,
+) -> None:
+    clock = FakeClock(start=1000.0)
+    banner = QueueBanner(clock)
+    since = QDateTime(QDate(2026, 12, 2), QTime(14, 2, 30)).toSecsSinceEpoch()
+    banner.set_queue_state(QueueStateChanged(
+        False, None, None, 1012.0, "Cannot reach the server", "unreachable", 3, float(since)))
+    assert (banner.mode, banner.level) == ("wait", "warning")
+    assert banner.text == "The server cannot be reached since 14:02: next try in 12 s."
+    assert "keep their attempts" in banner.detail
+    assert banner.button("Retry now") is not None
 
 
 def test_retry_now_and_the_kinds_of_wait(styled_app: object) -> None:

@@ -98,7 +98,6 @@ RETRYABLE = [
     ("500", "server_error", None),
     ("503", "server_error", None),
     ("503-retry-after:7", "server_error", 7.0),
-    ("reset", "connection", None),
     ("cut", "truncated", None),
     ("truncated", "truncated", None),
     ("malformed", "bad_response", None),
@@ -123,6 +122,33 @@ def test_a_retryable_fault_is_retried_once_after_its_wait_and_the_job_is_done_on
         assert clock.sleeps == [wait]  # the server's Retry-After, exactly
     else:
         assert len(clock.sleeps) == 1 and BASE * (1 - JITTER) <= clock.sleeps[0] <= BASE
+
+
+def test_a_connection_reset_before_any_answer_is_an_outage_and_uses_no_attempt(
+    home: Path, server: TaggedProvider, clock: FakeClock, tmp_path: Path
+) -> None:
+    server.script(["reset", "ok"])
+    jobs, log, _ = asyncio.run(_run(home, _settings(server), clock, _notes(tmp_path, 1)))
+    (job,) = jobs
+    assert (job.state, job.attempts, job.error_kind) == (JobState.DONE, 1, None)
+    assert tag_of(job.result) == 2
+    assert any(m.startswith("server unreachable (connection)") and m.endswith("no attempt used")
+               for m in log), log  # fmt: skip
+    assert len(clock.sleeps) == 1 and 1.8 <= clock.sleeps[0] <= 2.0  # a quick probe
+
+
+def test_a_long_outage_burns_no_job_and_probes_at_most_every_15_s(
+    home: Path, server: TaggedProvider, clock: FakeClock, tmp_path: Path
+) -> None:
+    # Four minutes of resets (about 20 probes), then the server is back.
+    server.script(["reset"] * 20)
+    jobs, _, _ = asyncio.run(_run(home, _settings(server), clock, _notes(tmp_path, 3)))
+    assert [(j.state, j.attempts) for j in jobs] == [(JobState.DONE, 1)] * 3
+    arrivals = [server.arrived_at[r.n] for r in server.chat_requests]
+    gaps = [b - a for a, b in itertools.pairwise(arrivals[:21])]
+    assert gaps[:3] == pytest.approx([2.0, 4.0, 8.0], rel=0.11)  # 2, 4, 8 s less jitter
+    assert max(gaps) <= 15.0  # never more than 15 s between probes: back within 20 s
+    assert sum(gaps) >= 200.0  # it did wait out the outage (no tight loop)
 
 
 def test_a_bad_key_pauses_the_queue_with_one_call_and_resume_finishes_it(
@@ -193,7 +219,7 @@ def _calls_allowed(window: float, floors: list[float]) -> int:
     return calls
 
 
-@pytest.mark.parametrize("fault", ["500", "reset", "429-retry-after:40"])
+@pytest.mark.parametrize("fault", ["500", "429-retry-after:40"])
 def test_a_storm_of_failures_follows_the_backoff_schedule(
     home: Path, server: TaggedProvider, clock: FakeClock, tmp_path: Path, fault: str
 ) -> None:
