@@ -38,6 +38,11 @@ INTERNAL_MESSAGE = (
 )
 
 
+# A safety net under the error table: this many jobs in a row failing with the very same
+# permanent error means the error is about the server or the settings (a model name, an
+# endpoint), not about those jobs; the queue pauses instead of failing every job alike.
+SAME_ERROR_PAUSE = 3
+
 # Classes whose job goes back to the queue to be tried again (the pacer backs off for them).
 RETRIED = frozenset({ErrorClass.RETRYABLE, ErrorClass.UNREACHABLE})
 
@@ -73,6 +78,7 @@ class JobSteps:
     persist: Persister
     chain_claims: bool
     internal_errors: list[str]
+    _same_errors: list[tuple[str, str]]  # permanent failures in a row, (kind, message)
     _stopping: bool
     _wake: asyncio.Event
     _handoff: deque[Lease]
@@ -216,6 +222,7 @@ class JobSteps:
                 output_truncated=cut_off_message(cut),
             ),
         )  # fmt: skip
+        self._same_errors.clear()  # a job succeeded: the run of identical failures ends
         if nxt is not None:
             self._handoff.append(nxt)
 
@@ -327,6 +334,26 @@ class JobSteps:
             )  # fmt: skip
             return
         if cls == ErrorClass.PERMANENT:
+            failure = (error.kind, error.message)
+            if self._same_errors and self._same_errors[-1] != failure:
+                self._same_errors.clear()
+            self._same_errors.append(failure)
+            if len(self._same_errors) >= SAME_ERROR_PAUSE:
+                self._same_errors.clear()
+                reason = (
+                    f"{SAME_ERROR_PAUSE} jobs in a row failed with the same error, so the queue "
+                    f"is paused before it fails the rest alike: {error.message} Fix the cause "
+                    "(often the model or the API base in Settings), re-trigger the failed "
+                    "jobs, then resume the queue."
+                )
+                await self._quietly(
+                    lambda: self.store.requeue(
+                        lease, error.kind, error.message, refund_attempt=True,
+                        pause=QueueMeta(True, reason, error.kind),
+                        note=f"queue paused: the same error as the last jobs: {error.message}",
+                    )
+                )  # fmt: skip
+                return
             await self._quietly(
                 lambda: self.store.fail(lease, error.kind, error.message,
                                 note=f"failed ({error.kind}): {error.message}")

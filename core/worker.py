@@ -77,6 +77,7 @@ class Worker(JobSteps):
         self.fatal: StorageError | None = None
         # Unexpected errors (bugs): each ended its job 'failed' with kind 'internal'.
         self.internal_errors: list[str] = []
+        self._same_errors: list[tuple[str, str]] = []
 
     # ------------------------------------------------------------------ control
 

@@ -196,3 +196,44 @@ def test_the_key_is_in_no_file_paceline_writes(
         data = path.read_bytes()
         for form in (KEY.encode(), KEY.encode("utf-16-le"), KEY[8:].encode()):
             assert form not in data, f"the API key leaked into {path.name}"
+
+
+def test_three_jobs_failing_alike_pause_the_queue_instead_of_failing_all(
+    home: Path, server: FakeProvider, tmp_path: Path
+) -> None:
+    docs = [write_marked(tmp_path / f"d{i}.txt", 1) for i in range(6)]
+    server.default = "400"  # the same refusal for every job: about the server, not the jobs
+
+    async def go() -> None:
+        engine = await _open(home, _settings(server), FakeClock())
+        await engine.add_paths(docs)
+        await engine.run(until_empty=True)
+        meta = engine.store.meta
+        assert meta.paused and meta.pause_kind == "bad_request"
+        assert "3 jobs in a row failed with the same error" in (meta.pause_reason or "")
+        jobs = await engine.store.list_jobs()
+        assert [j.state for j in jobs] == [JobState.FAILED] * 2 + [JobState.QUEUED] * 4
+        assert jobs[2].attempts == 0  # the third job keeps its attempt
+        assert len(server.chat_requests) == 3
+        await engine.close()
+
+    asyncio.run(go())
+
+
+def test_a_success_between_identical_failures_keeps_the_queue_going(
+    home: Path, server: FakeProvider, tmp_path: Path
+) -> None:
+    docs = [write_marked(tmp_path / f"d{i}.txt", 1) for i in range(5)]
+    server.script(["400", "400", "ok", "400", "400"])
+
+    async def go() -> None:
+        engine = await _open(home, _settings(server), FakeClock())
+        await engine.add_paths(docs)
+        await engine.run(until_empty=True)
+        assert not engine.store.meta.paused
+        jobs = await engine.store.list_jobs()
+        assert [j.state for j in jobs] == [JobState.FAILED] * 2 + [JobState.DONE] + [
+            JobState.FAILED] * 2  # fmt: skip
+        await engine.close()
+
+    asyncio.run(go())
