@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from core.clock import Clock
 from core.engine import Engine
 from core.jobs import Job
-from core.states import JobState
+from core.states import OUTPUT_TRUNCATED, JobState
 from gui import core_texts
 from gui import formatting as fmt
 from gui.banner import Banner
@@ -63,6 +63,7 @@ class SafeTextBrowser(QTextBrowser):
 
 class DetailPane(QWidget):
     retrigger_requested = Signal(list)  # job ids
+    rerun_larger_requested = Signal(list)  # job ids cut off at the output limit
     export_requested = Signal(str)  # "md" | "json" | "csv", for the current selection
 
     def __init__(self, engine: Engine | None, runner: TaskRunner, clock: Clock,
@@ -209,7 +210,10 @@ class DetailPane(QWidget):
         self.log_view.setPlainText("\n".join(lines))
 
     def _meta_line(self, job: Job) -> str:
-        parts = [job.path, core_texts.profile_name(job.profile), fmt.state_label(job.state)]
+        state = fmt.state_label(job.state)
+        if job.state == JobState.DONE and job.error_kind == OUTPUT_TRUNCATED:
+            state = self.tr("Done, cut off")  # as the table says it
+        parts = [job.path, core_texts.profile_name(job.profile), state]
         if job.provider and job.provider != "offline":
             parts.append(f"{job.provider} · {job.model}")
         if job.tokens:
@@ -232,6 +236,13 @@ class DetailPane(QWidget):
                 "error",
                 fmt.fill(self.tr("Failed (%1)"), core_texts.error_kind_label(job.error_kind)),
                 job.error or "", [retrigger])
+        elif job.state == JobState.DONE and job.error_kind == OUTPUT_TRUNCATED:
+            # Done (the answer below is what came back), but not whole: say so above it.
+            self.notice.set_message(
+                "warning", self.tr("This answer is incomplete."),
+                core_texts.cut_off_detail(job.error),
+                [(self.tr("Run again with a larger output limit"),
+                  lambda: self.rerun_larger_requested.emit([job.id]))])
         elif job.state == JobState.QUEUED and job.error:
             self.notice.set_message(
                 "warning", self.tr("The last attempt failed; the job will be tried again."),

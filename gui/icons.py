@@ -97,6 +97,12 @@ def state_icon(state: JobState | str) -> QIcon:
     return _coloured(f"state-{JobState(state)}", _ratio())
 
 
+def cut_off_icon() -> QIcon:
+    """A done job whose answer stopped at the output limit: done's check with an amber "…"
+    badge (the answer would have gone on), unlike stale's amber "!" (act on it)."""
+    return _coloured("state-done-cut", _ratio())
+
+
 @functools.cache
 def app_icon() -> QIcon:
     icon = QIcon()

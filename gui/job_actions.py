@@ -9,7 +9,8 @@ tests can trigger every action directly.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QUrl
@@ -24,10 +25,16 @@ from gui import core_texts
 from gui import formatting as fmt
 from gui.action_factory import make_action
 from gui.icons import line_icon
+from gui.jobs_model import is_cut_off
 from gui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
 
 Confirm = Callable[[str, str], bool]
 AskSavePath = Callable[[str], tuple[str, str] | None]  # suggested format -> (path, format)
+# Doubles the output limit setting and applies it: (old, new), or None if it could not be
+# saved (the window has said why).
+RaiseOutputLimit = Callable[[], Awaitable[tuple[int, int] | None]]
 
 MAX_OPEN_AT_ONCE = 10  # opening 500 viewers by accident helps nobody
 
@@ -52,6 +59,8 @@ class JobActions(QObject):
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
         self.failed_kinds: dict[str, int] = {}
         self.paused = False
+        # Set by the window, which owns the settings (the same saving path as its dialog).
+        self.raise_output_limit: RaiseOutputLimit | None = None
 
         self.start_pause = self._action("pause", self.tr("&Pause queue"), "Ctrl+P",
                                         self.tr("Pause or resume the queue"), self.toggle_pause)
@@ -61,6 +70,10 @@ class JobActions(QObject):
         self.retrigger = self._action("retrigger", self.tr("&Re-trigger"), "Ctrl+R",
                                       self.tr("Queue the selected stale, failed or cancelled "
                                               "jobs again"), self.do_retrigger)
+        self.rerun_larger = self._action(
+            "retrigger", self.tr("Run a&gain with a larger output limit"), "",
+            self.tr("Double the output limit in Settings and queue the selected jobs whose "
+                    "answer was cut off again"), self.do_rerun_larger)
         self.retrigger_all_stale = self._action(
             "retrigger", self.tr("Re-trigger all &stale"), "Ctrl+Shift+R",
             self.tr("Queue every stale job again"), self.do_retrigger_all_stale)
@@ -105,7 +118,8 @@ class JobActions(QObject):
         self.move_menu = QMenu(self.tr("&Move"), parent)
         self.move_menu.addActions([self.move_top, self.move_up, self.move_down,
                                    self.move_bottom])
-        self.selection_actions = [self.retrigger, self.cancel, self.remove, self.move_top,
+        self.selection_actions = [self.retrigger, self.rerun_larger, self.cancel, self.remove,
+                                  self.move_top,
                                   self.move_up, self.move_down, self.move_bottom,
                                   self.open_document, self.copy_error, self.export]
         self.update_enabled()
@@ -123,7 +137,8 @@ class JobActions(QObject):
         )
 
     def all_actions(self) -> list[QAction]:
-        return [self.start_pause, self.retry_now, self.retrigger, self.retrigger_all_stale,
+        return [self.start_pause, self.retry_now, self.retrigger, self.rerun_larger,
+                self.retrigger_all_stale,
                 self.retry_failed, self.cancel, self.remove, self.clear_finished,
                 self.move_top, self.move_up, self.move_down, self.move_bottom,
                 self.open_document, self.copy_error, self.export]
@@ -144,6 +159,8 @@ class JobActions(QObject):
         jobs = self.selection()
         states = {j.state for j in jobs}
         self.retrigger.setEnabled(bool(states & RETRIGGERABLE_STATES))
+        self.rerun_larger.setEnabled(
+            self.raise_output_limit is not None and any(is_cut_off(j) for j in jobs))
         self.cancel.setEnabled(bool(states & ACTIVE_STATES))
         self.remove.setEnabled(bool(states & REMOVABLE_STATES))
         movable = JobState.QUEUED in states
@@ -218,6 +235,30 @@ class JobActions(QObject):
     async def _retrigger(self, ids: list[int]) -> None:
         changed = await self.engine.retrigger(ids)
         self.notify(self.tr("%n job(s) queued again.", "", len(changed)))
+
+    def do_rerun_larger(self, ids: Sequence[int] | None = None) -> asyncio.Task[None] | None:
+        """Double the output limit, then queue the cut-off jobs again (they run with it)."""
+        chosen = list(ids) if ids is not None else [
+            j.id for j in self.selection() if is_cut_off(j)]
+        if not chosen or self.raise_output_limit is None:
+            return None
+        return self.runner.start(self._rerun_larger(chosen),
+                                 self.tr("Running jobs again with a larger output limit"))
+
+    async def _rerun_larger(self, ids: list[int]) -> None:
+        assert self.raise_output_limit is not None
+        # The limit first: a job queued before the worker has the new one would run with the
+        # old limit and be cut again.
+        raised = await self.raise_output_limit()
+        if raised is None:
+            return
+        old, new = raised
+        changed = await self.engine.retrigger(ids)
+        log.info("output limit raised from %d to %d tokens; job(s) %s re-queued", old, new,
+                 ", ".join(str(j.id) for j in changed) or "none")
+        self.notify(fmt.fill(
+            self.tr("Output limit raised from %1 to %2 tokens; %n job(s) re-queued.", "",
+                    len(changed)), str(old), str(new)))
 
     def do_retrigger_all_stale(self) -> asyncio.Task[None] | None:
         return self.runner.start(self._retrigger_all(JobState.STALE, None),

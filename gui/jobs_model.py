@@ -46,10 +46,10 @@ from core.events import (
     OrderChanged,
 )
 from core.jobs import Job
-from core.states import ACTIVE_STATES, JobState
+from core.states import ACTIVE_STATES, OUTPUT_TRUNCATED, JobState
 from gui import core_texts
 from gui import formatting as fmt
-from gui.icons import state_icon
+from gui.icons import cut_off_icon, state_icon
 from gui.tasks import TaskRunner
 
 translate = QCoreApplication.translate
@@ -96,7 +96,7 @@ COLUMN_FIELDS: dict[Column, tuple[str, ...]] = {
     Column.POSITION: ("state", "priority", "position"),
     Column.DOCUMENT: ("path",),
     Column.PROFILE: ("profile",),
-    Column.STATE: ("state", "finished_at", "stale_reason"),
+    Column.STATE: ("state", "finished_at", "stale_reason", "error_kind"),
     Column.PROGRESS: ("state", "parts_done", "parts_planned", "part_fraction"),
     Column.ETA: ("state",),
     Column.ATTEMPTS: ("state", "attempts", "max_attempts"),
@@ -186,6 +186,11 @@ def light(job: Job) -> Job:
 
 
 QueueKey = tuple[int, int, int]  # (-priority, position, id): the order jobs are claimed in
+
+
+def is_cut_off(job: Job) -> bool:
+    """Done, but the answer (or a part's) stopped at the output limit."""
+    return job.state == JobState.DONE and job.error_kind == OUTPUT_TRUNCATED
 
 
 def queue_key(job: Job) -> QueueKey:
@@ -433,7 +438,9 @@ class JobsModel(QAbstractTableModel):
         if role == _DISPLAY:
             return self._display(job, column)
         if role == _DECORATION:
-            return state_icon(job.state) if column == Column.STATE else None
+            if column != Column.STATE:
+                return None
+            return cut_off_icon() if is_cut_off(job) else state_icon(job.state)
         if role == _ALIGNMENT:
             return _RIGHT if column in NUMERIC_COLUMNS else None
         if role == _TOOLTIP:
@@ -464,6 +471,8 @@ class JobsModel(QAbstractTableModel):
                 return fmt.fill(translate("JobsModel", "%1, %2"), label, fmt.ago(since))
             if state == JobState.QUEUED and job.error_kind:
                 return translate("JobsModel", "Queued, will retry")
+            if is_cut_off(job):
+                return translate("JobsModel", "Done, cut off")
             return label
         if column == Column.PROGRESS:
             return fmt.percent(job.progress) if job.progress > 0 else ""
@@ -497,6 +506,8 @@ class JobsModel(QAbstractTableModel):
     def _error_text(job: Job) -> str:
         if job.state == JobState.STALE:
             return core_texts.stale_reason(job.stale_reason)
+        if is_cut_off(job):
+            return core_texts.cut_off_detail(job.error)
         if job.error and job.state in (JobState.FAILED, JobState.QUEUED, JobState.RUNNING):
             return job.error
         return ""
@@ -512,6 +523,8 @@ class JobsModel(QAbstractTableModel):
             return text or None
         if column == Column.STATE and job.state == JobState.STALE:
             return core_texts.stale_reason(job.stale_reason)
+        if column == Column.STATE and is_cut_off(job):
+            return core_texts.cut_off_detail(job.error)
         if column == Column.PROGRESS and job.parts_planned > 1:
             return fmt.fill(translate("JobsModel", "%1 of %2 parts done"),
                             job.parts_done, job.parts_planned)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -48,12 +49,13 @@ from PySide6.QtWidgets import (
 )
 
 from core import __version__
+from core import settings as settings_mod
 from core.documents import supported_suffixes
 from core.engine import Engine
 from core.events import Event, JobAdded, JobChanged, JobProgress, JobRemoved, QueueStateChanged
 from core.jobs import Job
 from core.profiles import BUILTIN_PROFILES
-from core.settings import Settings
+from core.settings import Settings, SettingsError
 from core.states import ACTIVE_STATES, JobState
 from gui import core_texts
 from gui import formatting as fmt
@@ -113,7 +115,8 @@ def fitted_column_widths(metrics: QFontMetrics, model: JobsModel) -> dict[Column
                      fmt.ago(0))
     states = [fmt.state_label(s) for s in JobState]
     widths[Column.STATE] = max(widths[Column.STATE], min(
-        MAX_FITTED, width(stale, translate("JobsModel", "Queued, will retry"), *states,
+        MAX_FITTED, width(stale, translate("JobsModel", "Queued, will retry"),
+                          translate("JobsModel", "Done, cut off"), *states,
                           extra=CELL_PADDING + STATE_ICON)))
     widths[Column.PROFILE] = max(widths[Column.PROFILE], min(
         MAX_FITTED, width(*(core_texts.profile_name(p.name) for p in BUILTIN_PROFILES))))
@@ -160,6 +163,7 @@ class MainWindow(QMainWindow):
 
         self._build_table()
         self.job_actions = JobActions(engine, runner, self.selected_jobs, self.notify, self)
+        self.job_actions.raise_output_limit = self.raise_output_limit
         self._build_window_actions()
         self._build_central()
         self._build_menus()
@@ -306,6 +310,7 @@ class MainWindow(QMainWindow):
 
         self.detail = DetailPane(self.engine, self.runner, self.clock, central)
         self.detail.retrigger_requested.connect(self.job_actions.do_retrigger)
+        self.detail.rerun_larger_requested.connect(self.job_actions.do_rerun_larger)
         self.detail.export_requested.connect(self.job_actions.do_export)
         self.splitter = QSplitter(Qt.Orientation.Vertical, central)
         self.splitter.setObjectName("splitter")
@@ -346,7 +351,7 @@ class MainWindow(QMainWindow):
         job_menu = bar.addMenu(self.tr("&Job"))
         job_menu.addActions([a.open_document, self.show_result_action, a.copy_error])
         job_menu.addSeparator()
-        job_menu.addActions([a.retrigger, a.cancel, a.remove])
+        job_menu.addActions([a.retrigger, a.rerun_larger, a.cancel, a.remove])
         job_menu.addSeparator()
         job_menu.addMenu(a.move_menu)
 
@@ -526,7 +531,7 @@ class MainWindow(QMainWindow):
         menu = QMenu(self)
         menu.addActions([a.open_document, self.show_result_action, a.copy_error])
         menu.addSeparator()
-        menu.addActions([a.retrigger, a.cancel, a.remove])
+        menu.addActions([a.retrigger, a.rerun_larger, a.cancel, a.remove])
         menu.addSeparator()
         menu.addActions([a.move_top, a.move_up, a.move_down, a.move_bottom])
         menu.addSeparator()
@@ -651,6 +656,30 @@ class MainWindow(QMainWindow):
             "Settings saved. The analyzer switches when the running job finishes."))
         self.status.show_summary(self.last_summary, settings)
         self.summary.mark_dirty()
+
+    async def raise_output_limit(self) -> tuple[int, int] | None:
+        """Double the output limit (max_output_tokens) and apply it; (old, new), or None.
+
+        Saved the way the settings dialog saves (validated, written to settings.json, then
+        applied to the engine and the worker), so the next call and the dialog both use it.
+        """
+        saved = settings_mod.load_saved(self.home)
+        # The limit in use is the one that cut the answer; double that, not a stale file's.
+        old = self.engine.settings.max_output_tokens
+        values = replace(saved, max_output_tokens=max(1, old) * 2)
+        try:
+            effective = settings_mod.apply_env(values)
+            settings_mod.save(self.home, values)
+        except (SettingsError, OSError) as exc:
+            self.show_error(self.tr("Raising the output limit"), exc)
+            return None
+        dialog = self.settings_dialog
+        if dialog is not None:
+            # An open dialog saves what it loaded: it must not put the old limit back.
+            dialog.original = replace(dialog.original,
+                                      max_output_tokens=values.max_output_tokens)
+        await self.apply_settings(effective)
+        return old, values.max_output_tokens
 
     def update_worker_state(self) -> None:
         control = self.worker_control

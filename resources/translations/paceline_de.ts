@@ -158,7 +158,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
 <context>
     <name>CoreTexts</name>
     <message>
-        <location filename="../../gui/core_texts.py" line="+31"/>
+        <location filename="../../gui/core_texts.py" line="+33"/>
         <source>Unsupported document type</source>
         <translation>Nicht unterstützter Dokumenttyp</translation>
     </message>
@@ -274,6 +274,11 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
     </message>
     <message>
         <location line="+1"/>
+        <source>Cut off at the output limit</source>
+        <translation>Am Ausgabelimit abgeschnitten</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Queue full</source>
         <translation>Warteschlange voll</translation>
     </message>
@@ -288,7 +293,32 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <translation>Unbekannter Fehler</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+12"/>
+        <source>The answer was cut off at the output limit. Run it again with a larger output limit.</source>
+        <translation>Die Antwort wurde am Ausgabelimit abgeschnitten. Lassen Sie den Auftrag mit einem größeren Ausgabelimit erneut laufen.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The answer was cut off at the output limit of %1 tokens. Run it again with a larger output limit.</source>
+        <translation>Die Antwort wurde am Ausgabelimit von %1 Tokens abgeschnitten. Lassen Sie den Auftrag mit einem größeren Ausgabelimit erneut laufen.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The answer was cut off at the output limit of %1 tokens (%2). Run it again with a larger output limit.</source>
+        <translation>Die Antwort wurde am Ausgabelimit von %1 Tokens abgeschnitten (%2). Lassen Sie den Auftrag mit einem größeren Ausgabelimit erneut laufen.</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>part %1 of %2</source>
+        <translation>Teil %1 von %2</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>the combining call</source>
+        <translation>Aufruf zum Zusammenführen</translation>
+    </message>
+    <message>
+        <location line="+9"/>
         <source>Paceline stopped while a paid call for this job was in flight; it may have been charged. Re-trigger it to send it again.</source>
         <translation>Paceline wurde beendet, während ein kostenpflichtiger Aufruf für diesen Auftrag lief; er wurde womöglich berechnet. Stoßen Sie den Auftrag neu an, um ihn erneut zu senden.</translation>
     </message>
@@ -349,6 +379,11 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
     </message>
     <message>
         <location line="+4"/>
+        <source>No connection to the server (refused, reset or timed out). Jobs keep their attempts meanwhile; Paceline tries again every 15 s at most and goes on by itself when the server answers.</source>
+        <translation>Keine Verbindung zum Server (abgelehnt, zurückgesetzt oder Zeitüberschreitung). Aufträge behalten in dieser Zeit ihre Versuche; Paceline versucht es höchstens alle 15 s erneut und macht von selbst weiter, sobald der Server antwortet.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>Calls are spread out so they stay within the rate limit the provider reports.</source>
         <translation>Die Aufrufe werden so verteilt, dass sie innerhalb der vom Anbieter gemeldeten Ratenbegrenzung bleiben.</translation>
     </message>
@@ -411,7 +446,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
 <context>
     <name>DetailPane</name>
     <message>
-        <location filename="../../gui/detail_pane.py" line="+94"/>
+        <location filename="../../gui/detail_pane.py" line="+95"/>
         <source>Export</source>
         <translation>Exportieren</translation>
     </message>
@@ -468,8 +503,13 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <source>Loading the job&apos;s details</source>
         <translation>Laden der Auftragsdetails</translation>
     </message>
+    <message>
+        <location line="+40"/>
+        <source>Done, cut off</source>
+        <translation>Erledigt, abgeschnitten</translation>
+    </message>
     <message numerus="yes">
-        <location line="+42"/>
+        <location line="+5"/>
         <source>%n token(s)</source>
         <translation>
             <numerusform>%n Token</numerusform>
@@ -495,6 +535,16 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <location line="+5"/>
         <source>Failed (%1)</source>
         <translation>Fehlgeschlagen (%1)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>This answer is incomplete.</source>
+        <translation>Diese Antwort ist unvollständig.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Run again with a larger output limit</source>
+        <translation>Mit größerem Ausgabelimit erneut ausführen</translation>
     </message>
     <message>
         <location line="+4"/>
@@ -636,13 +686,13 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
 <context>
     <name>JobActions</name>
     <message>
-        <location filename="../../gui/job_actions.py" line="+56"/>
-        <location line="+115"/>
+        <location filename="../../gui/job_actions.py" line="+65"/>
+        <location line="+123"/>
         <source>&amp;Pause queue</source>
         <translation>Warteschlange &amp;anhalten</translation>
     </message>
     <message>
-        <location line="-114"/>
+        <location line="-122"/>
         <source>Pause or resume the queue</source>
         <translation>Warteschlange anhalten oder fortsetzen</translation>
     </message>
@@ -665,6 +715,16 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <location line="+1"/>
         <source>Queue the selected stale, failed or cancelled jobs again</source>
         <translation>Die ausgewählten unterbrochenen, fehlgeschlagenen oder abgebrochenen Aufträge erneut einreihen</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Run a&amp;gain with a larger output limit</source>
+        <translation>Mit &amp;größerem Ausgabelimit erneut ausführen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Double the output limit in Settings and queue the selected jobs whose answer was cut off again</source>
+        <translation>Das Ausgabelimit in den Einstellungen verdoppeln und die ausgewählten Aufträge mit abgeschnittener Antwort erneut einreihen</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -797,7 +857,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <translation>&amp;Verschieben</translation>
     </message>
     <message>
-        <location line="+62"/>
+        <location line="+66"/>
         <source>Resume &amp;queue</source>
         <translation>Warteschlange fo&amp;rtsetzen</translation>
     </message>
@@ -848,7 +908,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
     </message>
     <message numerus="yes">
         <location line="+4"/>
-        <location line="+12"/>
+        <location line="+36"/>
         <source>%n job(s) queued again.</source>
         <translation>
             <numerusform>%n Auftrag erneut eingereiht.</numerusform>
@@ -856,7 +916,20 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         </translation>
     </message>
     <message>
-        <location line="-8"/>
+        <location line="-27"/>
+        <source>Running jobs again with a larger output limit</source>
+        <translation>Aufträge mit größerem Ausgabelimit erneut ausführen</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+14"/>
+        <source>Output limit raised from %1 to %2 tokens; %n job(s) re-queued.</source>
+        <translation>
+            <numerusform>Ausgabelimit von %1 auf %2 Tokens erhöht; %n Auftrag erneut eingereiht.</numerusform>
+            <numerusform>Ausgabelimit von %1 auf %2 Tokens erhöht; %n Aufträge erneut eingereiht.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>Re-triggering stale jobs</source>
         <translation>Neues Anstoßen unterbrochener Aufträge</translation>
     </message>
@@ -989,7 +1062,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
 <context>
     <name>JobsModel</name>
     <message>
-        <location filename="../../gui/jobs_model.py" line="+293"/>
+        <location filename="../../gui/jobs_model.py" line="+298"/>
         <source>Loading older jobs</source>
         <translation>Laden älterer Aufträge</translation>
     </message>
@@ -1069,8 +1142,8 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <translation>In Aufrufen verbrachte Zeit (bei laufenden Aufträgen die bisherige Zeit)</translation>
     </message>
     <message>
-        <location line="+50"/>
-        <location filename="../../gui/main_window.py" line="+112"/>
+        <location line="+52"/>
+        <location filename="../../gui/main_window.py" line="+114"/>
         <source>%1, %2</source>
         <translation>%1, %2</translation>
     </message>
@@ -1079,6 +1152,12 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <location filename="../../gui/main_window.py" line="+4"/>
         <source>Queued, will retry</source>
         <translation>Wartend, neuer Versuch folgt</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location filename="../../gui/main_window.py" line="+1"/>
+        <source>Done, cut off</source>
+        <translation>Erledigt, abgeschnitten</translation>
     </message>
     <message>
         <location line="+8"/>
@@ -1091,7 +1170,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <translation>%1 von %2</translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+31"/>
         <source>%1
 
 Error kind: %2</source>
@@ -1100,7 +1179,7 @@ Error kind: %2</source>
 Fehlerart: %2</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+8"/>
         <source>%1 of %2 parts done</source>
         <translation>%1 von %2 Teilen erledigt</translation>
     </message>
@@ -1113,7 +1192,7 @@ Fehlerart: %2</translation>
         <translation>Paceline</translation>
     </message>
     <message>
-        <location line="+98"/>
+        <location line="+99"/>
         <source>Add &amp;files…</source>
         <translation>&amp;Dateien hinzufügen…</translation>
     </message>
@@ -1193,7 +1272,7 @@ Fehlerart: %2</translation>
         <translation>Dokumente, Profile und Fehler durchsuchen</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+36"/>
         <source>&amp;File</source>
         <translation>&amp;Datei</translation>
     </message>
@@ -1291,7 +1370,12 @@ Fehlerart: %2</translation>
         <translation>Einstellungen gespeichert. Die Analyse wechselt, sobald der laufende Auftrag fertig ist.</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+18"/>
+        <source>Raising the output limit</source>
+        <translation>Erhöhen des Ausgabelimits</translation>
+    </message>
+    <message>
+        <location line="+18"/>
         <source>This window is monitoring: another worker runs the queue.</source>
         <translation>Dieses Fenster beobachtet nur: Eine andere Verarbeitung bearbeitet die Warteschlange.</translation>
     </message>
@@ -1367,7 +1451,7 @@ Datenordner: %2</translation>
 <context>
     <name>QueueBanner</name>
     <message>
-        <location filename="../../gui/banner.py" line="+203"/>
+        <location filename="../../gui/banner.py" line="+204"/>
         <source>The queue is paused. Queued jobs wait until you resume it.</source>
         <translation>Die Warteschlange ist angehalten. Wartende Aufträge warten, bis Sie sie fortsetzen.</translation>
     </message>
@@ -1420,8 +1504,18 @@ Datenordner: %2</translation>
         <source>The answer is kept meanwhile. %1</source>
         <translation>Die Antwort bleibt so lange erhalten. %1</translation>
     </message>
+    <message>
+        <location line="+6"/>
+        <source>The server cannot be reached since %1: next try in %2.</source>
+        <translation>Der Server ist seit %1 nicht erreichbar: nächster Versuch in %2.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The server cannot be reached: next try in %1.</source>
+        <translation>Der Server ist nicht erreichbar: nächster Versuch in %1.</translation>
+    </message>
     <message numerus="yes">
-        <location line="+4"/>
+        <location line="+3"/>
         <source>Backing off after %n failed call(s): next try in %1.</source>
         <translation>
             <numerusform>Pause nach %n fehlgeschlagenen Aufruf: nächster Versuch in %1.</numerusform>
@@ -1629,7 +1723,12 @@ Datenordner: %2</translation>
         <translation>Pause zwischen Aufrufen:</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
+        <source>Automatic</source>
+        <translation>Automatisch</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Calls at once (adaptive):</source>
         <translation>Gleichzeitige Aufrufe (adaptiv):</translation>
     </message>

@@ -50,6 +50,11 @@
             <numerusform>%n job queued again.</numerusform><numerusform>%n jobs queued again.</numerusform></translation>
     </message>
     <message numerus="yes">
+        <source>Output limit raised from %1 to %2 tokens; %n job(s) re-queued.</source>
+        <translation>
+            <numerusform>Output limit raised from %1 to %2 tokens; %n job re-queued.</numerusform><numerusform>Output limit raised from %1 to %2 tokens; %n jobs re-queued.</numerusform></translation>
+    </message>
+    <message numerus="yes">
         <source>%n job(s) cancelled.</source>
         <translation>
             <numerusform>%n job cancelled.</numerusform><numerusform>%n jobs cancelled.</numerusform></translation>
