@@ -1,21 +1,49 @@
-"""Reading a provider's rate-limit headers (OpenAI's ``x-ratelimit-*`` family).
+"""Reading a provider's rate-limit headers, whichever family of names it uses.
 
-OpenAI, Groq, vLLM-based gateways and others send, on every answer::
+:func:`parse_rate_limits` reads every family in ``FAMILIES`` and reports the binding quota.
+The families ({field} is limit, remaining or reset):
 
-    x-ratelimit-limit-requests: 60        requests allowed per minute
-    x-ratelimit-remaining-requests: 59    requests left right now
-    x-ratelimit-reset-requests: 1s        time until the request quota is full again
-    x-ratelimit-limit-tokens / -remaining-tokens / -reset-tokens   the same for tokens
+* openai: ``x-ratelimit-{field}-{requests|tokens|input-tokens|output-tokens}``, resets as Go
+  durations. OpenAI, Groq, vLLM-based gateways; LiteLLM for model groups and when passing an
+  upstream's headers on.
+* windowed: ``x-ratelimit-{field}-{requests|req|tokens}-{minute|hour|day|month}``, resets in
+  seconds. Cerebras, Mistral: the window is in the name.
+* litellm: ``x-ratelimit-{scope}-{limit|remaining}-{requests|tokens}``, no reset. LiteLLM's
+  own limits per api_key, user, team, team_member, end_user, model_per_key, ...
+* anthropic: ``anthropic-ratelimit-{requests|tokens|input-tokens|output-tokens}-{field}``,
+  resets as RFC 3339 times.
 
-Durations use Go's format ("1s", "6m0s", "12ms", "1m30.5s"); some servers send plain seconds.
-DashScope sends none of these, which is why the adaptive pacer can also probe.
+Durations use Go's format ("1s", "6m0s", "12ms", "2m59.56s"); plain numbers are seconds.
+
+Windows. The ``RateLimits`` fields without a prefix are PER MINUTE, the ``day_`` fields PER
+DAY. A family counts per minute unless its provider documents otherwise: the windowed family
+names its window, and Groq documents that its ``x-ratelimit-*-requests`` headers count
+requests per day (its token headers count per minute). A reset longer than a minute is not
+taken as a sign of a daily window: OpenAI's token reset can read "6m0s". (Groq's answers bear
+the day out: its reset-requests is 86400 s / limit, the time to win one request back.) Groq is
+recognised by the ``x-groq-region`` header it sends with every answer (also as LiteLLM
+forwards it), or by the ``host`` argument (the API base URL, or its host name). Hour and month
+windows are left out: neither field fits them.
+
+Binding quota. When several quotas of the same window and resource are reported (OpenAI's
+own plus LiteLLM's per key and per team, say), the lowest limit and the lowest remaining are
+reported, and the reset of the quota that has the least left. Output-token quotas (Anthropic,
+LiteLLM per model group) limit what a call may generate, not the tokens Paceline charges per
+call, so they never set the token limit; but one that is used up holds every call, so it
+counts for remaining and reset.
+
+DashScope sends none of these (its answers carry ``x-dashscope-call-gateway`` and timing
+headers only), which is why the adaptive pacer can also probe. ``Retry-After`` is not read
+here: see :func:`core.analyzers.provider_errors.parse_retry_after`.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 # "ms" must be tried before "m" so "12ms" is not read as 12 minutes and an "s".
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|h|m|s)")
@@ -57,6 +85,19 @@ def parse_duration(raw: str | None) -> float | None:
     return total if pos == len(text) and pos > 0 else None
 
 
+def parse_reset_time(raw: str | None, now: float | None = None) -> float | None:
+    """Seconds until an RFC 3339 time ("2024-03-26T20:00:00Z", Anthropic's resets)."""
+    if not raw:
+        return None
+    try:
+        when = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:  # not RFC 3339; a local time would be a guess
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
 def _number(raw: str | None) -> float | None:
     if raw is None:
         return None
@@ -64,12 +105,17 @@ def _number(raw: str | None) -> float | None:
         value = float(raw.strip())
     except ValueError:
         return None
+    # Azure answers -1 for "not known"; a count below zero means nothing else.
     return value if value >= 0 else None
 
 
 @dataclass(frozen=True)
 class RateLimits:
-    """What one answer said about the quota; None where the server did not say."""
+    """What one answer said about the quota; None where the server did not say.
+
+    Counts without a prefix are per minute, ``day_`` counts per day. Resets are seconds from
+    now until the quota is full again.
+    """
 
     limit_requests: float | None = None  # per minute
     remaining_requests: float | None = None
@@ -77,26 +123,192 @@ class RateLimits:
     limit_tokens: float | None = None  # per minute
     remaining_tokens: float | None = None
     reset_tokens: float | None = None  # seconds
+    day_limit_requests: float | None = None  # per day
+    day_remaining_requests: float | None = None
+    day_reset_requests: float | None = None  # seconds
+    day_limit_tokens: float | None = None  # per day
+    day_remaining_tokens: float | None = None
+    day_reset_tokens: float | None = None  # seconds
 
     @property
     def empty(self) -> bool:
         return all(v is None for v in self.__dict__.values())
 
 
-def parse_rate_limits(headers: Mapping[str, str] | None) -> RateLimits:
-    """The ``x-ratelimit-*`` headers of an answer, header names in any case."""
+REQUESTS, TOKENS, OUTPUT = "requests", "tokens", "output"
+MINUTE, DAY = "minute", "day"
+# A header's word for what it counts. Input tokens are what a Paceline call mostly spends.
+_WHAT = {
+    "requests": REQUESTS,
+    "req": REQUESTS,  # Mistral
+    "tokens": TOKENS,
+    "input-tokens": TOKENS,
+    "output-tokens": OUTPUT,
+}
+_WHATS = "requests|req|tokens|input-tokens|output-tokens"
+
+
+@dataclass(frozen=True)
+class Family:
+    """One way of naming quotas in headers. ``pattern`` matches a lower-case header name and
+    names the groups ``field`` (limit, remaining, reset) and ``what``, and may name ``scope``
+    (whose quota) and ``window``; ``reset`` says how resets are written ("duration": Go
+    duration or seconds, "time": RFC 3339)."""
+
+    name: str
+    pattern: re.Pattern[str]
+    reset: str
+    seen: str  # whose headers these are
+
+
+FAMILIES: tuple[Family, ...] = (
+    Family(
+        "openai",
+        re.compile(rf"x-ratelimit-(?P<field>limit|remaining|reset)-(?P<what>{_WHATS})"),
+        "duration",
+        "OpenAI, Groq (requests per day), LiteLLM model groups and input/output tokens",
+    ),
+    Family(
+        "windowed",
+        re.compile(
+            r"x-ratelimit-(?P<field>limit|remaining|reset)-(?P<what>requests|req|tokens)"
+            r"-(?P<window>minute|hour|day|month)"
+        ),
+        "duration",
+        "Cerebras (requests-day, tokens-minute), Mistral (req-minute, tokens-minute)",
+    ),
+    Family(
+        "litellm",
+        re.compile(
+            r"x-ratelimit-(?P<scope>[a-z0-9_]+)-(?P<field>limit|remaining)-(?P<what>requests|tokens)"
+        ),
+        "",
+        "LiteLLM proxy limits per api_key, user, team, team_member, end_user, model_per_key, "
+        "...; counted per LITELLM_RATE_LIMIT_WINDOW_SIZE, 60 s by default",
+    ),
+    Family(
+        "anthropic",
+        re.compile(rf"anthropic-ratelimit-(?P<what>{_WHATS})-(?P<field>limit|remaining|reset)"),
+        "time",
+        "Anthropic (per minute)",
+    ),
+)
+
+# LiteLLM copies an upstream's limit and remaining headers as they are but its reset headers
+# (and everything else, such as Groq's x-groq-region) only with this prefix.
+FORWARDED = "llm_provider-"
+GROQ_MARK = "x-groq-region"
+
+
+_Triple = tuple[float | None, float | None, float | None]  # limit, remaining, reset
+
+
+@dataclass
+class _Quota:
+    limit: float | None = None
+    remaining: float | None = None
+    reset: float | None = None
+    output_only: bool = False
+
+
+@dataclass
+class _Found:
+    quotas: dict[tuple[str, str, str, str], _Quota] = field(default_factory=dict)
+
+    def quota(self, family: str, scope: str, what: str, window: str) -> _Quota:
+        key = (family, scope, what, window)
+        if key not in self.quotas:
+            self.quotas[key] = _Quota(output_only=what == OUTPUT)
+        return self.quotas[key]
+
+    def binding(self, resource: str, window: str) -> _Triple:
+        """(limit, remaining, reset) of the quotas of this resource and window."""
+        wanted = {resource, OUTPUT} if resource == TOKENS else {resource}
+        quotas = [q for (_, _, what, win), q in self.quotas.items()
+                  if what in wanted and win == window]
+        limits = [q.limit for q in quotas if q.limit is not None and not q.output_only]
+        remaining = [q.remaining for q in quotas if q.remaining is not None]
+        low = min(remaining) if remaining else None
+        # The reset that matters is that of the quota with the least left; without any
+        # remaining count, the longest reset is the safe one.
+        resets = [q.reset for q in quotas
+                  if q.reset is not None and (low is None or q.remaining == low)]
+        return (min(limits) if limits else None, low, max(resets) if resets else None)
+
+
+def _lower(headers: Mapping[str, str]) -> dict[str, str]:
+    lower = {str(k).lower(): str(v) for k, v in headers.items()}
+    for name, value in list(lower.items()):
+        if name.startswith(FORWARDED):
+            lower.setdefault(name[len(FORWARDED):], value)  # the proxy's own copy wins
+    return lower
+
+
+def is_groq(headers: Mapping[str, str] | None, host: str = "") -> bool:
+    """Groq's answer (its request headers count per day), by its header or its address."""
+    return "groq.com" in host.lower() or GROQ_MARK in _lower(headers or {})
+
+
+def parse_rate_limits(
+    headers: Mapping[str, str] | None, *, host: str = "", now: float | None = None
+) -> RateLimits:
+    """The rate-limit headers of an answer, header names in any case.
+
+    ``host`` is the API base URL or host name the answer came from (it tells Groq apart when
+    a proxy hides its header); ``now`` is the time RFC 3339 resets are counted from.
+    """
     if not headers:
         return RateLimits()
-    lower = {str(k).lower(): str(v) for k, v in headers.items()}
-
-    def get(name: str) -> str | None:
-        return lower.get(f"x-ratelimit-{name}")
-
+    lower = _lower(headers)
+    groq = is_groq(lower, host)
+    found = _Found()
+    for name, value in lower.items():
+        for family in FAMILIES:
+            match = family.pattern.fullmatch(name)
+            if match is None:
+                continue
+            parts = match.groupdict()
+            what = _WHAT[parts["what"]]
+            window = parts.get("window") or MINUTE
+            if family.name == "openai" and groq and what == REQUESTS:
+                window = DAY  # Groq documents x-ratelimit-*-requests as requests per day
+            if window not in (MINUTE, DAY):
+                continue
+            quota = found.quota(family.name, parts.get("scope") or "", what, window)
+            if parts["field"] == "limit":
+                quota.limit = _number(value)
+            elif parts["field"] == "remaining":
+                count = _number(value)
+                if count is None and family.name == "litellm":
+                    # LiteLLM subtracts use from the limit: below zero means none left.
+                    count = 0.0 if _is_negative(value) else None
+                quota.remaining = count
+            elif family.reset == "time":
+                quota.reset = parse_reset_time(value, now)
+            else:
+                quota.reset = parse_duration(value)
+    limit_requests, remaining_requests, reset_requests = found.binding(REQUESTS, MINUTE)
+    limit_tokens, remaining_tokens, reset_tokens = found.binding(TOKENS, MINUTE)
+    day_limit_requests, day_remaining_requests, day_reset_requests = found.binding(REQUESTS, DAY)
+    day_limit_tokens, day_remaining_tokens, day_reset_tokens = found.binding(TOKENS, DAY)
     return RateLimits(
-        limit_requests=_number(get("limit-requests")),
-        remaining_requests=_number(get("remaining-requests")),
-        reset_requests=parse_duration(get("reset-requests")),
-        limit_tokens=_number(get("limit-tokens")),
-        remaining_tokens=_number(get("remaining-tokens")),
-        reset_tokens=parse_duration(get("reset-tokens")),
+        limit_requests=limit_requests,
+        remaining_requests=remaining_requests,
+        reset_requests=reset_requests,
+        limit_tokens=limit_tokens,
+        remaining_tokens=remaining_tokens,
+        reset_tokens=reset_tokens,
+        day_limit_requests=day_limit_requests,
+        day_remaining_requests=day_remaining_requests,
+        day_reset_requests=day_reset_requests,
+        day_limit_tokens=day_limit_tokens,
+        day_remaining_tokens=day_remaining_tokens,
+        day_reset_tokens=day_reset_tokens,
     )
+
+
+def _is_negative(raw: str) -> bool:
+    try:
+        return float(raw.strip()) < 0
+    except ValueError:
+        return False

@@ -422,6 +422,8 @@ def make_openai_analyzer(
         max_output_tokens=settings.max_output_tokens,
         timeout_s=settings.request_timeout_s,
         max_connections=max(1, settings.max_in_flight),
-        dashscope=preset.dashscope or providers.is_dashscope_url(base_url),
+        # DashScope's error codes come from DashScope only: a preset whose URL was replaced
+        # (Settings or PACELINE_API_BASE pointing at a gateway or a local server) is not it.
+        dashscope=providers.is_dashscope_url(base_url),
         preset=preset.name,
     )
