@@ -58,6 +58,7 @@ MAX_HOLD_S = 60.0  # longest wait for a quota the server says is used up
 # LiteLLM: "... max parallel request limit reached", "... tpm limit ...").
 CONCURRENCY_WORDS = ("parallel", "concurren", "simultaneous", "at once")
 TOKEN_WORDS = ("token", "tpm")
+LIMIT_TYPES = {"requests": "requests", "tokens": "tokens", "max_parallel_requests": "concurrency"}
 # Without an announced limit, calls are allowed this many at once: enough for 600 calls a
 # minute at 15 s each; the rate limiter, not this cap, decides when each starts.
 DEFAULT_CAP = 256
@@ -438,10 +439,10 @@ class AdaptivePacer(Pacer):
         if error is None or error.kind not in THROTTLE_KINDS:
             return self._back_off(error)  # a server error or a timeout: the usual backoff
         self._throttles.append(now)
+        what = self._throttled_on(error, limits, open_calls, now)
         if not answers_an_old_call and self._success_since_throttle:
             # A new throttle event (not one more answer to calls sent before the last
-            # decrease): find which limit it was and slow down on that one.
-            what = self._throttled_on(error, limits, open_calls, now)
+            # decrease): slow down on the limit it was about.
             wait = error.retry_after or 0.0
             if what == "concurrency":
                 self.window.on_concurrency_refused(open_calls)
@@ -457,6 +458,10 @@ class AdaptivePacer(Pacer):
             self._wake.set()
         if not answers_an_old_call:
             self._throttles_in_a_row += 1
+        if what == "concurrency" and self._throttles_in_a_row < BACKOFF_AFTER_THROTTLES:
+            # A slot frees when one of our own calls ends, and the window now waits for
+            # that; the server's Retry-After (LiteLLM: its whole minute) would idle the queue.
+            return 0.0
         if error.retry_after is not None or self._throttles_in_a_row >= BACKOFF_AFTER_THROTTLES:
             return self._back_off(error)
         return 0.0
@@ -465,6 +470,10 @@ class AdaptivePacer(Pacer):
         self, error: JobError, limits: RateLimits, open_calls: int, now: float
     ) -> str:
         """Which limit a 429 was about: "concurrency", "tokens" or "requests"."""
+        said = {k.lower(): v for k, v in error.headers.items()}.get("rate_limit_type", "")
+        named = LIMIT_TYPES.get(said.strip().lower())  # LiteLLM names the limit it applied
+        if named is not None:
+            return named
         text = error.message.lower()
         if any(word in text for word in CONCURRENCY_WORDS):
             return "concurrency"
