@@ -546,9 +546,14 @@ class AdaptivePacer(Pacer):
         for remaining, reset, what, enough in (
             (limits.remaining_requests, limits.reset_requests, "request", one_call),
             (limits.remaining_tokens, limits.reset_tokens, "token", MAX_HOLD_S),
+            # A daily quota is no rate to pace at, only a wall: once it is spent nothing gets
+            # through until it refills, however long that takes (Groq: a day's share).
+            (limits.day_remaining_requests, limits.day_reset_requests, "daily request",
+             math.inf),
+            (limits.day_remaining_tokens, limits.day_reset_tokens, "daily token", math.inf),
         ):
             if remaining is not None and remaining < 1 and reset:
-                hold = min(reset, enough, MAX_HOLD_S)
+                hold = min(reset, enough, MAX_HOLD_S) if enough != math.inf else reset
                 if now + hold > self._hold_until:
                     self._hold_until = now + hold
                     self._hold_reason = (

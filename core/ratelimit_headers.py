@@ -10,6 +10,8 @@ The families ({field} is limit, remaining or reset):
   seconds. Cerebras, Mistral: the window is in the name.
 * litellm: ``x-ratelimit-{scope}-{limit|remaining}-{requests|tokens}``, no reset. LiteLLM's
   own limits per api_key, user, team, team_member, end_user, model_per_key, ...
+* litellm-key: ``x-litellm-key-{rpm|tpm}-limit``, the limits only: all LiteLLM sends on a
+  streamed answer or a 429.
 * anthropic: ``anthropic-ratelimit-{requests|tokens|input-tokens|output-tokens}-{field}``,
   resets as RFC 3339 times.
 
@@ -144,6 +146,8 @@ _WHAT = {
     "tokens": TOKENS,
     "input-tokens": TOKENS,
     "output-tokens": OUTPUT,
+    "rpm": REQUESTS,  # LiteLLM's key limits on streamed answers
+    "tpm": TOKENS,
 }
 _WHATS = "requests|req|tokens|input-tokens|output-tokens"
 
@@ -185,6 +189,15 @@ FAMILIES: tuple[Family, ...] = (
         "",
         "LiteLLM proxy limits per api_key, user, team, team_member, end_user, model_per_key, "
         "...; counted per LITELLM_RATE_LIMIT_WINDOW_SIZE, 60 s by default",
+    ),
+    Family(
+        "litellm-key",
+        # The only limit headers LiteLLM puts on a streamed answer (and on its 429s): the
+        # key's limits, no remaining count. Paceline streams, so behind LiteLLM this is what
+        # the pacer gets.
+        re.compile(r"x-litellm-key-(?P<what>rpm|tpm)-(?P<field>limit)"),
+        "",
+        "LiteLLM proxy: the key's rpm_limit and tpm_limit, on every answer, streamed too",
     ),
     Family(
         "anthropic",

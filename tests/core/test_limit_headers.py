@@ -10,9 +10,14 @@ Unprefixed RateLimits fields count per minute, day_ fields per day.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from core.ratelimit_headers import FAMILIES, RateLimits, is_groq, parse_rate_limits
+
+CAPTURES = Path(__file__).resolve().parent.parent / "captures" / "litellm"
 
 # ------------------------------------------------------------------------------------- OpenAI
 
@@ -324,7 +329,9 @@ def test_dashscope_sends_nothing_to_read() -> None:
 
 
 def test_every_family_is_seen_in_a_capture() -> None:
-    captures = [OPENAI_416, GROQ_BOM, LITELLM_KEY_FIRST, ANTHROPIC_357, CEREBRAS, MISTRAL]
+    streamed = json.loads((CAPTURES / "ok_streamed.json").read_text(encoding="utf-8"))
+    captures = [OPENAI_416, GROQ_BOM, LITELLM_KEY_FIRST, ANTHROPIC_357, CEREBRAS, MISTRAL,
+                streamed["headers"]]
     names = {name.lower().removeprefix("llm_provider-") for c in captures for name in c}
     for family in FAMILIES:
         assert any(family.pattern.fullmatch(n) for n in names), family.name
@@ -335,3 +342,11 @@ def test_header_names_in_any_case_and_junk_values() -> None:
                                 "X-RateLimit-Limit-Tokens-Minute": "lots",
                                 "anthropic-ratelimit-requests-reset": "soon"})
     assert limits == RateLimits(limit_requests=50)
+
+
+def test_litellm_streamed_answers_carry_only_the_keys_limits() -> None:
+    # tests/captures/litellm/ok_streamed.json: LiteLLM 1.108.7, key with rpm_limit=30, stream
+    headers = json.loads((CAPTURES / "ok_streamed.json").read_text(encoding="utf-8"))["headers"]
+    limits = parse_rate_limits(headers)
+    assert (limits.limit_requests, limits.remaining_requests) == (30.0, None)
+    assert parse_rate_limits({"x-litellm-key-tpm-limit": "6000"}).limit_tokens == 6000.0

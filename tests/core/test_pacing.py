@@ -8,6 +8,7 @@ import contextlib
 import itertools
 import random
 from collections.abc import Coroutine, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -801,3 +802,36 @@ def test_adaptive_worker_overlaps_calls_and_keeps_queue_order(tmp_path: Path) ->
         await store.close()
 
     run(go())
+
+
+def test_a_spent_daily_quota_holds_until_it_refills_however_long() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter())
+        await pacer.acquire()
+        # Groq: x-ratelimit-*-requests count per day; none left, one back in 2 h
+        pacer.on_success({"x-groq-region": "us-west-1", "x-ratelimit-limit-requests": "1000",
+                          "x-ratelimit-remaining-requests": "0",
+                          "x-ratelimit-reset-requests": "2h0m0s"})  # fmt: skip
+        waits: list[Wait] = []
+        pacer.subscribe(waits.append)
+        await pacer.acquire()
+        assert clock.sleeps == pytest.approx([7200.0])
+        assert waits[0].reason == (
+            "The provider's daily request quota is used up for now; waiting 120 min for it "
+            "to refill"
+        )
+
+    run(go())
+
+
+def test_settings_saved_with_the_old_default_of_4_calls_at_once_become_automatic(
+    tmp_path: Path,
+) -> None:
+    from core.settings import AUTO_IN_FLIGHT, load_saved, save
+
+    (tmp_path / "settings.json").write_text('{"max_in_flight": 4, "pacing": "adaptive"}')
+    migrated = load_saved(tmp_path)
+    assert migrated.max_in_flight == 0 and migrated.calls_at_once == AUTO_IN_FLIGHT
+    save(tmp_path, replace(migrated, max_in_flight=4))  # chosen now: kept
+    assert load_saved(tmp_path).max_in_flight == 4
