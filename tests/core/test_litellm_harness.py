@@ -21,7 +21,10 @@ from tests.litellm_proxy import (
     litellm_available,
 )
 
-pytestmark = pytest.mark.skipif(not litellm_available(), reason="no LiteLLM proxy installed")
+pytestmark = [
+    pytest.mark.litellm,
+    pytest.mark.skipif(not litellm_available(), reason="no LiteLLM proxy installed"),
+]
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 
