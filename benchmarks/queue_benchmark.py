@@ -69,8 +69,6 @@ class InstantAnalyzer:
     def split(self, text: str) -> list[str]:
         return split_text(text, self.part_chars)
 
-    def estimate_tokens(self, text: str) -> int:
-        return len(text) // 4
 
     async def analyze_part(
         self, text: str, profile: Profile, *, index: int, count: int, progress: Progress

@@ -523,6 +523,11 @@ class AdaptivePacer(Pacer):
         if self.token_probe is None:
             self.token_probe = RateProbe(now, measured)
         self.token_probe.throttled(now, measured, wait_s)
+        if self._token_used:
+            # The probe's pace counts calls, not tokens: PROBE_CALLS calls' worth of tokens.
+            per_call = sum(used for _, used in self._token_used) / len(self._token_used)
+            probe = self.token_probe
+            probe.probe_s = max(probe.probe_s, PROBE_CALLS * per_call / max(measured, 1e-9))
         if self.tokens is None:
             self.tokens = Gcra(self._token_target(now))
 

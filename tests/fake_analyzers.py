@@ -43,8 +43,6 @@ class ScriptedAnalyzer:
     def split(self, text: str) -> list[str]:
         return split_text(text, self.part_chars)
 
-    def estimate_tokens(self, text: str) -> int:
-        return len(text) // 4
 
     async def _call(self, what: str) -> CallResult:
         self.calls.append((what, self.clock.now()))

@@ -64,7 +64,6 @@ class Analyzer(Protocol):
 
     def split(self, text: str) -> list[str]: ...
 
-    def estimate_tokens(self, text: str) -> int: ...
 
     async def analyze_part(
         self, text: str, profile: Profile, *, index: int, count: int, progress: Progress

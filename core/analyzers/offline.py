@@ -154,8 +154,6 @@ class OfflineAnalyzer:
     def split(self, text: str) -> list[str]:
         return split_text(text, self.max_chars)
 
-    def estimate_tokens(self, text: str) -> int:
-        return 0
 
     async def analyze_part(
         self, text: str, profile: Profile, *, index: int, count: int, progress: Progress

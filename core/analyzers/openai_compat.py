@@ -40,7 +40,6 @@ from core.settings import Settings, SettingsError
 
 CONNECT_TIMEOUT_S = 10.0
 WRITE_TIMEOUT_S = 60.0
-CHARS_PER_TOKEN = 3  # a cautious average over European and CJK text
 # How long to wait for the end of a stream after [DONE]: reading it lets the connection be
 # reused, but a server that keeps the stream open must not hold the job.
 DRAIN_AFTER_DONE_S = 2.0
@@ -142,8 +141,6 @@ class OpenAICompatAnalyzer:
     def split(self, text: str) -> list[str]:
         return split_text(text, self.context_chars)
 
-    def estimate_tokens(self, text: str) -> int:
-        return len(text) // CHARS_PER_TOKEN + self.max_output_tokens
 
     async def analyze_part(
         self, text: str, profile: Profile, *, index: int, count: int, progress: Progress
@@ -421,7 +418,7 @@ def make_openai_analyzer(
         context_chars=settings.context_for(model),
         max_output_tokens=settings.max_output_tokens,
         timeout_s=settings.request_timeout_s,
-        max_connections=max(1, settings.max_in_flight),
+        max_connections=settings.calls_at_once,
         # DashScope's error codes come from DashScope only: a preset whose URL was replaced
         # (Settings or PACELINE_API_BASE pointing at a gateway or a local server) is not it.
         dashscope=providers.is_dashscope_url(base_url),

@@ -763,8 +763,6 @@ class _Overlapping:
     def split(self, text: str) -> list[str]:
         return [text]
 
-    def estimate_tokens(self, text: str) -> int:
-        return len(text) // 4
 
     async def analyze_part(
         self, text: str, profile: Any, *, index: int, count: int, progress: Any
