@@ -36,6 +36,7 @@ START_RATE = 1 / 3  # calls per second before anything is known: 20 a minute
 MIN_RATE = 1 / 60  # never slower than one call a minute from the rate alone
 SLOW_START_DOUBLING_S = 10.0  # before the first throttle the rate doubles this often
 MEASURE_S = 10.0  # window of the measured send rate
+MEASURE_CALLS = 20  # ... or of this many calls, whichever is longer
 HISTORY_S = 120.0  # how far back call starts are kept to estimate a limit after a throttle
 
 # After a throttle: the cubic climbs back from 0.7 x W to the plateau (PLATEAU x W) in
@@ -47,12 +48,14 @@ RECOVERY_S, RECOVERY_CALLS = 5.0, 15.0
 PROBE_S, PROBE_CALLS = 240.0, 300.0
 PROBE_GAIN = 0.06
 PROBE_COST_SHARE = 25.0  # probe no more often than 25 x the Retry-After a throttle costs
+MAX_PROBE_S = 900.0  # ... but at least every quarter of an hour, to find a raised limit
 
 # error kinds that mean "too many requests" (see core.analyzers.provider_errors)
 THROTTLE_KINDS = frozenset({"rate_limited", "throttled", "rate_limit"})
 # A throttle is answered by the rate alone; this many throttles in a row with no success
 # between them mean the rate is not the problem, and the usual backoff starts.
 BACKOFF_AFTER_THROTTLES = 3
+REFUSED_HOLD_S = 2.0  # the first hold after that many refusals in a row; it doubles
 MAX_HOLD_S = 60.0  # longest wait for a quota the server says is used up
 # Words in a 429's message that say which limit was hit (OpenAI: "... on tokens per min (TPM)";
 # LiteLLM: "... max parallel request limit reached", "... tpm limit ...").
@@ -62,6 +65,20 @@ LIMIT_TYPES = {"requests": "requests", "tokens": "tokens", "max_parallel_request
 # Without an announced limit, calls are allowed this many at once: enough for 600 calls a
 # minute at 15 s each; the rate limiter, not this cap, decides when each starts.
 DEFAULT_CAP = 256
+
+
+def _best_minute(unordered: deque[tuple[float, int]]) -> float:
+    """The largest total of ``(time, amount)`` events within 60 s."""
+    events = sorted(unordered)
+    best = total = 0.0
+    first = 0
+    for last in range(len(events)):
+        total += events[last][1]
+        while events[last][0] - events[first][0] > 60.0:
+            total -= events[first][1]
+            first += 1
+        best = max(best, total)
+    return best
 
 
 class Gcra:
@@ -138,7 +155,7 @@ class RateProbe:
     def throttled(self, now: float, rate_at_throttle: float, wait_s: float = 0.0) -> None:
         self.w_max = max(MIN_RATE, rate_at_throttle)
         self.last_throttle = now
-        self.probe_s = max(PROBE_S, wait_s * PROBE_COST_SHARE)
+        self.probe_s = max(PROBE_S, min(MAX_PROBE_S, wait_s * PROBE_COST_SHARE))
 
     def recovering(self, now: float) -> bool:
         """True while the rate is still below its plateau after a throttle."""
@@ -195,6 +212,10 @@ class AdaptivePacer(Pacer):
         # answers to calls sent before arrive for a whole latency): slowing down once is
         # enough, and the backoff handles the rest.
         self._slowed_at: float | None = None
+        # After refusals in a row, one call tests whether the limit has refilled: a burst
+        # into a window that is still used up would only collect more 429s.
+        self._test_call_open = False
+        self._counted_refusal: float | None = None  # when the last refusal in a row counted
         self._success_since_throttle = True
         # One waiter at a time computes its start: jobs start in the order they asked.
         self._turn = asyncio.Lock()
@@ -218,21 +239,29 @@ class AdaptivePacer(Pacer):
         return self.estimate.cost(prompt_chars)
 
     def measured_token_rate(self, now: float) -> float:
-        """Tokens reserved per second over the last MEASURE_S seconds."""
+        """Tokens reserved per second lately (see measured_rate)."""
         self._forget(now)
-        recent = [(t, c) for t, c in self._token_starts if t >= now - MEASURE_S]
+        span = MEASURE_S  # or MEASURE_CALLS calls' worth, as for the request rate
+        if len(self._token_starts) > MEASURE_CALLS:
+            span = max(span, min(60.0, now - self._token_starts[-MEASURE_CALLS][0]))
+        recent = [(t, c) for t, c in self._token_starts if t >= now - span]
         if not recent:
             return 0.0
-        return sum(c for _, c in recent) / min(MEASURE_S, max(1.0, now - recent[0][0]))
+        return sum(c for _, c in recent) / min(span, max(1.0, now - recent[0][0]))
 
     def measured_rate(self, now: float) -> float:
-        """Calls started per second over the last MEASURE_S seconds."""
+        """Calls started per second over the last MEASURE_S seconds, or over the last
+        MEASURE_CALLS calls if that is longer (up to a minute): at 30 calls a minute ten
+        seconds hold five calls, too few to judge a rate by."""
         self._forget(now)
-        recent = len(self._starts) - bisect.bisect_left(self._starts, now - MEASURE_S)
+        span = MEASURE_S
+        if len(self._starts) > MEASURE_CALLS:
+            span = max(span, min(60.0, now - self._starts[-MEASURE_CALLS]))
+        recent = len(self._starts) - bisect.bisect_left(self._starts, now - span)
         if not recent:
             return 0.0
         first = self._starts[len(self._starts) - recent]
-        return recent / min(MEASURE_S, max(1.0, now - first))
+        return recent / min(span, max(1.0, now - first))
 
     def accepted_last_minute(self, now: float) -> int:
         """Calls started in the last minute that were not refused."""
@@ -314,6 +343,11 @@ class AdaptivePacer(Pacer):
         candidates: list[tuple[float, str | None, str | None]] = [(until, kind, reason)]
         if self._hold_until > now:
             candidates.append((self._hold_until, "throttle", self._hold_reason))
+        if self._test_call_open:
+            # After refusals in a row one call goes first; the rest follow its answer (the
+            # wait is re-judged when it comes, see _test_call_answered).
+            candidates.append((now + (self.latency or 5.0), "throttle",
+                               "Waiting for one call to get through before sending more"))
         at = self.requests.earliest(now)
         if at > now + TIME_EPSILON:
             candidates.append((at, "throttle", self._rate_reason(now, rate)))
@@ -352,6 +386,8 @@ class AdaptivePacer(Pacer):
         )
 
     def _started(self, now: float, cost_tokens: int) -> None:
+        if self._throttles_in_a_row >= BACKOFF_AFTER_THROTTLES:
+            self._test_call_open = True
         self._refresh(now)
         self.requests.take(now)
         if self.tokens is not None and cost_tokens > 0:
@@ -372,16 +408,31 @@ class AdaptivePacer(Pacer):
 
     # ------------------------------------------------------------------ outcomes
 
-    def _finished(self) -> float | None:
+    def _finished(self, started: float | None) -> float | None:
         """Bookkeeping shared by every outcome; returns the call's duration if known."""
+        if self._test_call_open:
+            self._test_call_open = False
+            self._wake.set()  # the calls held behind the test call look again
         now = self.clock.now()
         if self._pending_old > 0:
             self._pending_old -= 1
         if not self._open_calls:
-            return None
-        # Calls are matched to starts first in, first out: single durations may be off when
-        # calls overtake each other, but their sum (and so the mean) is exact.
+            return None if started is None else now - started
+        if started is not None:
+            # The caller knows when its call started: take exactly that start off the list.
+            # (the latest start at or before the one the caller read just after acquire)
+            at = bisect.bisect_right(self._open_calls, started + TIME_EPSILON) - 1
+            del self._open_calls[max(0, at)]
+            return now - started
+        # Otherwise calls are matched to starts first in, first out: single durations may be
+        # off when calls overtake each other, but their sum (and so the mean) is exact.
         return now - self._open_calls.popleft()
+
+    def _sent_before_slowdown(self, started: float | None) -> bool:
+        """An answer to a call sent before the last slow-down: no news about the new rate."""
+        if started is not None:
+            return self._slowed_at is not None and started < self._slowed_at
+        return self._pending_old > 0
 
     def on_success(
         self,
@@ -391,10 +442,11 @@ class AdaptivePacer(Pacer):
         prompt_chars: int = 0,
         prompt_tokens: int = 0,
         completion_tokens: int = 0,
+        started: float | None = None,
     ) -> None:
         super().on_success(headers, cost_tokens=cost_tokens)
         now = self.clock.now()
-        duration = self._finished()
+        duration = self._finished(started)
         if duration is not None:
             self.window.add_duration(duration)
         self.window.on_success(self.target_rate(now))
@@ -406,7 +458,8 @@ class AdaptivePacer(Pacer):
         self.estimate.learn(prompt_chars, prompt_tokens, completion_tokens)
         used = prompt_tokens + completion_tokens
         if used > 0:
-            self._token_used.append((now, used))
+            # by start: when the server counted it, which is what its windows are made of
+            self._token_used.append((started if started is not None else now, used))
         if used > 0 and cost_tokens > 0:
             # the reservation was an estimate: charge what the provider reported instead
             if self.tokens is not None:
@@ -423,12 +476,14 @@ class AdaptivePacer(Pacer):
         if self._open_calls:
             self._open_calls.pop()
 
-    def on_failure(self, error: JobError | None, *, retryable: bool = True) -> float:
+    def on_failure(
+        self, error: JobError | None, *, retryable: bool = True, started: float | None = None
+    ) -> float:
         open_calls = self.in_flight  # this call included: it is still counted here
         self.in_flight = max(0, self.in_flight - 1)
         now = self.clock.now()
-        answers_an_old_call = self._pending_old > 0
-        self._finished()
+        answers_an_old_call = self._sent_before_slowdown(started)
+        self._finished(started)
         limits = RateLimits()
         if error is not None:
             limits = parse_rate_limits(getattr(error, "headers", None))
@@ -456,14 +511,31 @@ class AdaptivePacer(Pacer):
             self._success_since_throttle = False
             self._slowed_at = now
             self._wake.set()
-        if not answers_an_old_call:
+        if not answers_an_old_call and (
+            started is None or self._counted_refusal is None or started > self._counted_refusal
+        ):
+            # One count per round: calls that were already on their way when the last
+            # refusal was counted bring no news, and must not double the hold again.
             self._throttles_in_a_row += 1
+            self._counted_refusal = now
         if what == "concurrency" and self._throttles_in_a_row < BACKOFF_AFTER_THROTTLES:
             # A slot frees when one of our own calls ends, and the window now waits for
             # that; the server's Retry-After (LiteLLM: its whole minute) would idle the queue.
             return 0.0
-        if error.retry_after is not None or self._throttles_in_a_row >= BACKOFF_AFTER_THROTTLES:
+        if error.retry_after is not None:
             return self._back_off(error)
+        if self._throttles_in_a_row >= BACKOFF_AFTER_THROTTLES:
+            # Slowing down did not stop the refusals: a per-minute window is used up and
+            # refuses everything until it ends, usually within seconds. A short hold that
+            # doubles finds its end; the 15 s backoff for failures would idle the queue.
+            hold = min(self.backoff.cap, REFUSED_HOLD_S * 2.0 ** (
+                self._throttles_in_a_row - BACKOFF_AFTER_THROTTLES))
+            self._hold_until = max(self._hold_until, now + hold)
+            self._hold_reason = (
+                f"The provider refused {self._throttles_in_a_row} calls in a row; waiting "
+                f"{_secs(hold)} for its limit to refill"
+            )
+            return hold
         return 0.0
 
     def _throttled_on(
@@ -512,9 +584,10 @@ class AdaptivePacer(Pacer):
     def _slow_tokens(self, now: float, wait_s: float = 0.0) -> None:
         measured = self.measured_token_rate(now)
         self._forget(now)
-        # Tokens the server reported for answers of the last minute bound its limit from
-        # above, as accepted calls do for a requests limit (see _slow_requests).
-        accepted = sum(used for at, used in self._token_used if at >= now - 60.0) / 60.0
+        # The tokens the server let through in its best recent minute (by the usage answers
+        # reported): a per-minute window allowed at least that, and a refusal says it does
+        # not allow much more. The last minute alone may hold waits and refusals.
+        accepted = _best_minute(self._token_used) / 60.0
         if self._sending_since is not None and now - self._sending_since >= 60.0 and accepted:
             measured = min(measured, accepted) if measured > 0 else accepted
         if measured <= 0:

@@ -23,8 +23,8 @@ from collections import deque
 SAMPLES = 30  # recent call durations the window is sized from
 QUANTILE = 0.9  # of those durations: a call this slow must not leave the limiter waiting
 MARGIN = 1.15  # on top of rate x latency, for latency jitter between samples
-PROBE_AFTER_CALLS = 50  # successes at a concurrency cap before trying one more call at once
-MAX_PROBE_AFTER = 3200
+PROBE_AFTER_CALLS = 100  # successes at a concurrency cap before trying one more call at once
+MAX_PROBE_AFTER = 6400
 
 
 class InFlightWindow:

@@ -240,6 +240,7 @@ class JobSteps:
         lease = running.lease
         paced = self.analyzer.paced
         cost = self.pacer.token_cost(len(text)) if paced else 0
+        paced_at: float | None = None
         if paced:
             async with self._turn:
                 await self._turn.wait_for(
@@ -250,6 +251,8 @@ class JobSteps:
                 await self.pacer.acquire(cost)
             finally:
                 await self._took_turn(lease.job_id)
+            # when the pacer counted the call as started: its answer is matched to it
+            paced_at = self.clock.now()
             if self.paused or self._stopping:
                 self.pacer.release_unused()
                 raise _Yield
@@ -275,14 +278,15 @@ class JobSteps:
         except JobError as error:
             running.call_in_flight = running.paid_unsaved = False
             if paced:
-                self.pacer.on_failure(error, retryable=error.error_class in RETRIED)
+                self.pacer.on_failure(error, retryable=error.error_class in RETRIED,
+                                      started=paced_at)
             raise
         except asyncio.CancelledError:
             raise
         except Exception:
             running.call_in_flight = running.paid_unsaved = False
             if paced:
-                self.pacer.on_failure(None, retryable=False)
+                self.pacer.on_failure(None, retryable=False, started=paced_at)
             raise
         seconds = self.clock.now() - start
         running.call_in_flight = False
@@ -290,6 +294,7 @@ class JobSteps:
             self.pacer.on_success(
                 result.headers, cost_tokens=cost, prompt_chars=len(text),
                 prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens,
+                started=paced_at,
             )
             # Adaptive pacing may now allow more calls in flight: let the loop claim at once.
             self._wake.set()

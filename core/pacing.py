@@ -209,6 +209,7 @@ class Pacer:
         prompt_chars: int = 0,
         prompt_tokens: int = 0,
         completion_tokens: int = 0,
+        started: float | None = None,
     ) -> None:
         self.in_flight = max(0, self.in_flight - 1)
         self.backoff.reset()
@@ -219,8 +220,11 @@ class Pacer:
         self._unreachable_since = None
         self._outage_failures = 0
 
-    def on_failure(self, error: JobError | None, *, retryable: bool = True) -> float:
-        """Record a failed call; return the backoff delay it caused (0 if none)."""
+    def on_failure(
+        self, error: JobError | None, *, retryable: bool = True, started: float | None = None
+    ) -> float:
+        """Record a failed call that started at ``started`` (the clock's reading just after
+        :meth:`acquire`, if known); return the backoff delay it caused (0 if none)."""
         self.in_flight = max(0, self.in_flight - 1)
         if error is None or error.error_class != ErrorClass.UNREACHABLE:
             self._reachable()

@@ -431,13 +431,18 @@ def test_throttles_that_slowing_down_does_not_cure_start_the_backoff() -> None:
         for _ in range(4):
             await pacer.acquire()
             delays.append(pacer.on_failure(throttle()))
-        assert delays == [0.0, 0.0, 15.0, 30.0]
-        assert pacer.current_wait().kind is None
+        # a used-up window refuses until it ends: short holds that double find its end
+        assert delays == [0.0, 0.0, 2.0, 4.0]
         waits: list[Wait] = []
         pacer.subscribe(waits.append)
         await pacer.acquire()
-        assert waits[0].kind == "backoff"
-        assert waits[0].reason == "Backing off after 2 failed calls: HTTP 429"
+        assert waits[0].kind == "throttle"
+        assert waits[0].reason == (
+            "The provider refused 4 calls in a row; waiting 4 s for its limit to refill")
+        # one call tests the limit; the next waits for its answer
+        assert not pacer.ready_now()
+        pacer.on_success({})
+        assert pacer.current_wait().kind is None or pacer.ready_now()
 
     run(go())
 

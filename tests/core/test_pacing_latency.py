@@ -148,20 +148,21 @@ async def _simulate(
     async def job() -> None:  # as the worker does: wait for the pacer, call, record
         cost = pacer.token_cost(prompt_chars)
         await pacer.acquire(cost)
-        answer = server.call(clock.now(), prompt_tokens + completion)
+        started = clock.now()
+        answer = server.call(started, prompt_tokens + completion)
         if answer.ok:
             await asyncio.sleep(rng.uniform(*latency))
             server.open_calls -= 1
             pacer.on_success(
                 answer.headers, cost_tokens=cost, prompt_chars=prompt_chars,
-                prompt_tokens=prompt_tokens, completion_tokens=completion,
+                prompt_tokens=prompt_tokens, completion_tokens=completion, started=started,
             )
         else:
             await asyncio.sleep(0.05)
             error = JobError("rate_limited", answer.message, error_class=ErrorClass.RETRYABLE,
                              retry_after=answer.retry_after)
             error.headers = dict(answer.headers)
-            pacer.on_failure(error)
+            pacer.on_failure(error, started=started)
 
     while clock.now() < minutes * 60:
         if len(tasks) < pacer.max_in_flight:
@@ -230,8 +231,9 @@ def test_a_tokens_limit_is_learned_and_used(headers: bool) -> None:
     outcome = simulate(server, LATENCIES["5s"], minutes=30, warm_min=8)
     per_call = 900 // 4 + 100
     share = outcome.accepted_per_min * per_call / 6000
-    assert share >= 0.90, outcome
-    assert outcome.refused_share < 0.01, outcome
+    assert share >= 0.95, outcome
+    # Calls of 325 tokens fit 18 to a window of 6000: at 97% the 19th sometimes lands in one.
+    assert outcome.refused_share < 0.015, outcome
 
 
 def test_a_server_that_takes_one_call_at_a_time_gets_one_call_at_a_time() -> None:
