@@ -367,6 +367,7 @@ def run_litellm(args: argparse.Namespace, outcomes: dict[str, Outcome]) -> None:
         "sk-rpm30": KeyLimits(rpm_limit=30),
         "sk-tpm6000": KeyLimits(tpm_limit=6000),
         "sk-one": KeyLimits(max_parallel_requests=1),
+        "sk-one-b": KeyLimits(max_parallel_requests=1),  # its own key: runs go side by side
     }
     models = [MockModel("mock", response="A short summary of the document.", delay=delay)]
     total = args.litellm_warmup + args.litellm_measure
@@ -374,7 +375,7 @@ def run_litellm(args: argparse.Namespace, outcomes: dict[str, Outcome]) -> None:
         ("litellm rpm 30", "sk-rpm30", "adaptive", ("requests", 30.0), (0.90, -1.0)),
         ("litellm tpm 6000", "sk-tpm6000", "adaptive", ("tokens", 6000.0), (0.90, -1.0)),
         ("litellm one at a time", "sk-one", "adaptive", ("calls at once", 1.0), (0.90, 0.01)),
-        ("  same key, fixed 10 s", "sk-one", "fixed", ("calls at once", 1.0), (0.0, 1.0)),
+        ("  such a key, fixed 10 s", "sk-one-b", "fixed", ("calls at once", 1.0), (0.0, 1.0)),
     ]
     with LiteLLMProxy(models=models, keys=keys) as proxy:
 
