@@ -369,7 +369,12 @@ def run_litellm(args: argparse.Namespace, outcomes: dict[str, Outcome]) -> None:
         "sk-one": KeyLimits(max_parallel_requests=1),
         "sk-one-b": KeyLimits(max_parallel_requests=1),  # its own key: runs go side by side
     }
-    models = [MockModel("mock", response="A short summary of the document.", delay=delay)]
+    # An answer of about 300 tokens, as a summary is: what a tokens limit is spent on.
+    summary = " ".join(
+        f"Point {n}: the document says something about pacing." for n in range(1, 31)
+    )
+    models = [MockModel("mock", response="A short summary of the document.", delay=delay),
+              MockModel("long", response=summary, delay=delay)]
     total = args.litellm_warmup + args.litellm_measure
     runs = [
         ("litellm rpm 30", "sk-rpm30", "adaptive", ("requests", 30.0), (0.90, -1.0)),
@@ -382,9 +387,10 @@ def run_litellm(args: argparse.Namespace, outcomes: dict[str, Outcome]) -> None:
         def one(name: str, key: str, pacing: str, limit: tuple[str, float],
                 goal: tuple[float, float]) -> None:  # fmt: skip
             outcome = Outcome(name, goal=goal)
+            model = "long" if limit[0] == "tokens" else "mock"
             with tempfile.TemporaryDirectory(prefix="paceline-bench-litellm-") as tmp:
                 home, outcome.note = run_paceline(
-                    proxy.api_base, key, "mock", pacing, 400, total + 2, Path(tmp)
+                    proxy.api_base, key, model, pacing, 400, total + 2, Path(tmp)
                 )
                 if (home / "paceline.sqlite3").exists():
                     done, _, throttles = _job_records(home)
@@ -397,17 +403,26 @@ def run_litellm(args: argparse.Namespace, outcomes: dict[str, Outcome]) -> None:
                     per_min = len(in_window) / outcome.minutes
                     what, amount = limit
                     if what == "tokens":
-                        tokens = _tokens_per_job(home)
-                        outcome.accepted_per_min = per_min * tokens
-                        outcome.share = per_min * tokens / amount
+                        # LiteLLM books each call at prompt/4 + max_tokens (1024) while it
+                        # runs and at its usage once answered: with calls of `used` tokens
+                        # taking `delay` s, its window holds at most `most` calls a minute.
+                        prompt, used = _tokens_per_job(home)
+                        booked = prompt + 1024
+                        most = amount / (used + delay / 60.0 * (booked - used))
+                        outcome.accepted_per_min = per_min * used
+                        outcome.share = per_min / most
+                        outcome.limit = f"{most * used:.0f} of {amount:g} tok"
+                        outcome.note = outcome.note or (
+                            f"{per_min * used / amount:.0%} of {amount:g} tokens/min by usage")
                     elif what == "requests":
                         outcome.accepted_per_min = per_min
                         outcome.share = per_min / amount
                     else:  # one at a time: the most is one call per call's duration
                         outcome.accepted_per_min = per_min
                         outcome.share = per_min / (60.0 / (delay + 0.3))
-                    outcome.limit = f"{amount:g} {what}" + ("/min" if what != "calls at once"
-                                                             else "")  # fmt: skip
+                    if what != "tokens":
+                        outcome.limit = f"{amount:g} {what}" + (
+                            "/min" if what != "calls at once" else "")
             outcomes[name] = outcome
 
         threads = [threading.Thread(target=one, args=run) for run in runs]
@@ -417,15 +432,17 @@ def run_litellm(args: argparse.Namespace, outcomes: dict[str, Outcome]) -> None:
             thread.join()
 
 
-def _tokens_per_job(home: Path) -> float:
+def _tokens_per_job(home: Path) -> tuple[float, float]:
+    """(prompt tokens, all tokens) per done job, as the server reported them."""
     db = sqlite3.connect(home / "paceline.sqlite3")
     try:
         row = db.execute(
-            "SELECT AVG(prompt_tokens + completion_tokens) FROM jobs WHERE state = 'done'"
+            "SELECT AVG(prompt_tokens), AVG(prompt_tokens + completion_tokens) FROM jobs "
+            "WHERE state = 'done'"
         ).fetchone()
     finally:
         db.close()
-    return float(row[0] or 0.0)
+    return float(row[0] or 0.0), float(row[1] or 0.0)
 
 
 # ---------------------------------------------------------------------------- main

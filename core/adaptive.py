@@ -89,18 +89,23 @@ class Gcra:
     larger than the burst waits until the limiter is empty and then goes into debt.
     """
 
-    def __init__(self, rate: float, burst_s: float = BURST_S) -> None:
+    def __init__(self, rate: float, burst_s: float = BURST_S, *, lumpy: bool = False) -> None:
         self.rate = rate
         self.burst_s = burst_s
         self.tat = -math.inf
-
-    def _tolerance(self, cost: float) -> float:
-        return max(self.burst_s, cost / self.rate)
+        # Token costs are lumpy (hundreds at a time): waiting until the limiter is empty loses
+        # whatever the worker is late by, every call, so such a cost may start up to one burst
+        # early; a late call is made up by the next.
+        self.lumpy = lumpy
 
     def earliest(self, now: float, cost: float = 1.0) -> float:
         if self.rate <= 0 or self.tat == -math.inf:
             return now
-        return max(now, self.tat + cost / self.rate - self._tolerance(cost))
+        spacing = cost / self.rate
+        head_start = max(0.0, self.burst_s - spacing)
+        if self.lumpy:
+            head_start = max(head_start, min(self.burst_s, spacing))
+        return max(now, self.tat - head_start)
 
     def take(self, now: float, cost: float = 1.0) -> None:
         if self.rate > 0:
@@ -602,6 +607,7 @@ class AdaptivePacer(Pacer):
             probe = self.token_probe
             probe.probe_s = max(probe.probe_s, PROBE_CALLS * per_call / max(measured, 1e-9))
         if self.tokens is None:
+            # learned from refusals, with no margin to spare: no head start
             self.tokens = Gcra(self._token_target(now))
 
     def _apply_limits(self, now: float, limits: RateLimits) -> None:
@@ -613,9 +619,10 @@ class AdaptivePacer(Pacer):
             self.limit_tpm = limits.limit_tokens
             rate = self.target_share * limits.limit_tokens / 60.0
             if self.tokens is None:
-                self.tokens = Gcra(rate)
+                self.tokens = Gcra(rate, lumpy=True)
             else:
                 self.tokens.set_rate(now, rate)
+                self.tokens.lumpy = True  # an announced limit leaves its 3% margin
         self._refresh(now)
         # A quota the server says is used up (someone else shares it, or our view drifted):
         # hold until it refills rather than collect a 429.
