@@ -20,6 +20,10 @@ class Preset:
     has_models: bool  # the endpoint answers GET /models
     dashscope: bool = False  # DashScope's own error codes apply
     needs_key: bool = True  # local servers take any key or none
+    # A server on this machine that queues calls rather than refusing them (one GPU): with no
+    # 429 to say "too many", more calls at once only make each one slower, until they time
+    # out. Automatic pacing keeps a few at once for it (see Settings.calls_at_once).
+    local: bool = False
 
 
 PRESETS: dict[str, Preset] = {
@@ -48,13 +52,14 @@ PRESETS: dict[str, Preset] = {
         # thousand tokens), so their parts are kept small.
         Preset(
             "ollama", "Ollama", "http://localhost:11434/v1", "llama3.2", 6_000, True,
-            needs_key=False,
+            needs_key=False, local=True,
         ),
         Preset(
             "lmstudio", "LM Studio", "http://localhost:1234/v1", "", 8_000, True,
-            needs_key=False,
+            needs_key=False, local=True,
         ),
-        Preset("vllm", "vLLM", "http://localhost:8000/v1", "", 12_000, True, needs_key=False),
+        Preset("vllm", "vLLM", "http://localhost:8000/v1", "", 12_000, True, needs_key=False,
+               local=True),
         Preset("custom", "Custom URL", "", "", 24_000, True, needs_key=False),
     )
 }

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from core import providers
 from core.paths import SETTINGS_NAME
 
 # The original HTTP module capped its queue at 50 because each waiting request held a
@@ -22,6 +23,8 @@ DEFAULT_MAX_QUEUE = 10_000
 # The most calls at once when the pacer sizes the window itself: 600 calls a minute at 15 s
 # each need 150; the rate limiter, not this number, decides when each call starts.
 AUTO_IN_FLIGHT = 256
+# ... and for a local server that queues calls instead of refusing them (providers.Preset.local)
+LOCAL_IN_FLIGHT = 4
 # Version 2: max_in_flight 0 means automatic. Version 1 saved its default of 4 in every file,
 # which capped adaptive pacing at 4 / latency calls a second whatever the quota.
 SETTINGS_VERSION = 2
@@ -64,8 +67,11 @@ class Settings:
 
     @property
     def calls_at_once(self) -> int:
-        """The cap on calls in flight (adaptive pacing)."""
-        return self.max_in_flight if self.max_in_flight > 0 else AUTO_IN_FLIGHT
+        """The cap on calls in flight (adaptive pacing): the person's, or the automatic one."""
+        if self.max_in_flight > 0:
+            return self.max_in_flight
+        preset = providers.PRESETS.get(self.preset)
+        return LOCAL_IN_FLIGHT if preset is not None and preset.local else AUTO_IN_FLIGHT
 
     def context_for(self, model: str | None = None) -> int:
         """The part size for ``model`` (default: the configured model)."""

@@ -841,3 +841,11 @@ def test_settings_saved_with_the_old_default_of_4_calls_at_once_become_automatic
     assert migrated.max_in_flight == 0 and migrated.calls_at_once == AUTO_IN_FLIGHT
     save(tmp_path, replace(migrated, max_in_flight=4))  # chosen now: kept
     assert load_saved(tmp_path).max_in_flight == 4
+
+
+def test_automatic_calls_at_once_stay_few_for_a_local_server_that_queues() -> None:
+    from core.settings import AUTO_IN_FLIGHT, LOCAL_IN_FLIGHT
+
+    assert Settings(preset="ollama").calls_at_once == LOCAL_IN_FLIGHT
+    assert Settings(preset="custom").calls_at_once == AUTO_IN_FLIGHT  # a gateway, say
+    assert Settings(preset="ollama", max_in_flight=12).calls_at_once == 12  # chosen
