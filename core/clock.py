@@ -7,6 +7,11 @@ import time
 from typing import Protocol
 
 
+def clock_time(wall: float) -> str:
+    """A wall time as a person reads it in a log line or a reason: 12:03:04 (local time)."""
+    return time.strftime("%H:%M:%S", time.localtime(wall))
+
+
 class Clock(Protocol):
     def now(self) -> float:
         """Seconds on a monotonic scale."""

@@ -41,10 +41,6 @@ class InFlightWindow:
     def add_duration(self, seconds: float) -> None:
         self._durations.append(max(0.0, seconds))
 
-    @property
-    def measured(self) -> bool:
-        return bool(self._durations)
-
     def mean_latency(self) -> float | None:
         if not self._durations:
             return None

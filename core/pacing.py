@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from core.clock import Clock
+from core.clock import Clock, clock_time
 from core.errors import ErrorClass, JobError
 
 
@@ -39,11 +38,6 @@ TIME_EPSILON = 1e-9
 # work resumes within about 20 s of the server's return (a refused connection costs nothing).
 OUTAGE_FIRST_S = 2.0
 OUTAGE_CAP_S = 15.0
-
-
-def clock_time(wall: float) -> str:
-    """A wall-clock time for people, in local time: "14:02"."""
-    return time.strftime("%H:%M", time.localtime(wall))
 
 
 def _secs(seconds: float) -> str:

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from core.changes import QueueMeta
-from core.clock import Clock
+from core.clock import Clock, clock_time
 from core.db import Database, Tx
 from core.errors import LeaseRevoked
 from core.jobs import Job, Lease
 from core.queries import JOB_COLUMNS, PartRecord, row_to_job
 from core.states import OUTPUT_TRUNCATED, JobState
-from core.transitions import clock_time, log_line, next_seq, transition
+from core.transitions import log_line, next_seq, transition
 from core.waits import UPSERT_META, StoredWait, write_backoff, write_last_call
 
 T = TypeVar("T")

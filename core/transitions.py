@@ -8,7 +8,6 @@ reads to tell every process what changed.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -74,6 +73,3 @@ async def transition(
     return row_to_job(row) if row else None
 
 
-def clock_time(wall: float) -> str:
-    """A wall time as a person reads it in a log line: 12:03:04 (local time)."""
-    return time.strftime("%H:%M:%S", time.localtime(wall))

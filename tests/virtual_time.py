@@ -8,7 +8,9 @@ timers alone (no sockets, no threads).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import selectors
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 # Virtual time: the event loop's clock jumps to the next timer instead of sleeping, so
@@ -47,3 +49,31 @@ class LoopClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
+
+
+async def keep_window_full(
+    window: Callable[[], int],
+    job: Callable[[], Coroutine[Any, Any, None]],
+    until: float,
+    *,
+    claim_s: float = 0.0,
+) -> None:
+    """Start ``job()`` whenever fewer than ``window()`` run, as the worker's loop does, until
+    the loop's clock reaches ``until``; ``claim_s`` stands for the claim's commit."""
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+    tasks: set[asyncio.Task[None]] = set()
+    while loop.time() < until:
+        if len(tasks) < window():
+            task = asyncio.create_task(job())
+            tasks.add(task)
+            task.add_done_callback(lambda t: (tasks.discard(t), wake.set()))
+            if claim_s:
+                await asyncio.sleep(claim_s)
+            continue
+        wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), 1.0)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -4,7 +4,6 @@ limiters, the header parser, and the worker's call times. No test sleeps real se
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import random
 from collections.abc import Coroutine, Mapping
@@ -29,7 +28,7 @@ from core.worker import Worker
 from tests.fake_analyzers import ScriptedAnalyzer
 from tests.fake_clock import FakeClock
 from tests.helpers import new_job, write_doc
-from tests.virtual_time import LoopClock, VirtualLoop
+from tests.virtual_time import LoopClock, VirtualLoop, keep_window_full
 
 
 def no_jitter() -> Backoff:
@@ -638,8 +637,6 @@ async def _simulate(rpm: float, send_headers: bool, minutes: float) -> _StrictPr
     clock = LoopClock()
     pacer = AdaptivePacer(clock, backoff=no_jitter(), max_in_flight=8)
     provider = _StrictProvider(rpm, send_headers)
-    wake = asyncio.Event()
-    tasks: set[asyncio.Task[None]] = set()
 
     async def job() -> None:  # claim, call (about 1 s), record: as the worker does
         await asyncio.sleep(0.02)
@@ -653,18 +650,7 @@ async def _simulate(rpm: float, send_headers: bool, minutes: float) -> _StrictPr
             pacer.on_failure(throttle())
         await asyncio.sleep(0.02)
 
-    while clock.now() < minutes * 60:
-        if len(tasks) < pacer.max_in_flight:
-            task = asyncio.create_task(job())
-            tasks.add(task)
-            task.add_done_callback(lambda t: (tasks.discard(t), wake.set()))
-            continue
-        wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), 1.0)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await keep_window_full(lambda: pacer.max_in_flight, job, minutes * 60)
     return provider
 
 

@@ -11,7 +11,6 @@ with one slot), and a tokens-per-minute window. The real-time benchmark against 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ import pytest
 from core.adaptive import AdaptivePacer
 from core.errors import ErrorClass, JobError
 from core.pacing import Backoff
-from tests.virtual_time import LoopClock, VirtualLoop
+from tests.virtual_time import LoopClock, VirtualLoop, keep_window_full
 
 
 @dataclass
@@ -141,8 +140,6 @@ async def _simulate(
     rng = random.Random(seed)
     clock = LoopClock()
     pacer = AdaptivePacer(clock, backoff=Backoff(15, 300, rng=rng.random))
-    wake = asyncio.Event()
-    tasks: set[asyncio.Task[None]] = set()
     prompt_tokens = prompt_chars // 4
 
     async def job() -> None:  # as the worker does: wait for the pacer, call, record
@@ -164,19 +161,7 @@ async def _simulate(
             error.headers = dict(answer.headers)
             pacer.on_failure(error, started=started)
 
-    while clock.now() < minutes * 60:
-        if len(tasks) < pacer.max_in_flight:
-            task = asyncio.create_task(job())
-            tasks.add(task)
-            task.add_done_callback(lambda t: (tasks.discard(t), wake.set()))
-            await asyncio.sleep(0.01)  # the claim's commit
-            continue
-        wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), 1.0)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await keep_window_full(lambda: pacer.max_in_flight, job, minutes * 60, claim_s=0.01)
     steady = [ok for t, ok in server.log if t >= warm_min * 60]
     accepted = sum(steady)
     return Outcome(accepted / (minutes - warm_min), (len(steady) - accepted) / len(steady),
