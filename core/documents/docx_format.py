@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import docx
 from docx.opc.exceptions import OpcError
@@ -12,7 +12,8 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml.etree import LxmlError
 
-from core.documents.extract import Limits, register
+from core.documents.extract import register
+from core.documents.source import Source
 from core.errors import DocumentError
 
 # Apache POI's ZipSecureFile defaults: a part inflating more than 100x is treated as a bomb once
@@ -26,46 +27,45 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 OLE_ENCRYPTION_MARK = "EncryptionInfo".encode("utf-16-le")
 
 
-def _check_container(path: Path, limits: Limits) -> None:
+def _check_container(source: Source) -> None:
     """Refuse what is not a zip, or a zip that would inflate beyond reason, before parsing.
 
     The sizes come from the central directory. They cannot lie to us: zipfile stops each part
     at its declared size and then fails its CRC check, so a part never inflates past them.
     """
-    with open(path, "rb") as handle:
-        head = handle.read(8)
-    if head == OLE_MAGIC:
-        if OLE_ENCRYPTION_MARK in path.read_bytes():
+    name, limits = source.name, source.limits
+    if source.data[:8] == OLE_MAGIC:
+        if OLE_ENCRYPTION_MARK in source.data:
             raise DocumentError(
                 "encrypted",
-                f"{path.name} is protected by a password. Open it in Word with the password, "
+                f"{name} is protected by a password. Open it in Word with the password, "
                 "save an unprotected copy, and add that copy.",
             )
         raise DocumentError(
             "corrupt",
-            f"{path.name} is not a .docx file inside (it looks like an old Word .doc). Open "
+            f"{name} is not a .docx file inside (it looks like an old Word .doc). Open "
             "it in Word or LibreOffice and save it as .docx.",
         )
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(source.data)) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
         raise DocumentError(
             "corrupt",
-            f"{path.name} is damaged or not really a .docx file ({exc}). Open it in Word or "
+            f"{name} is damaged or not really a .docx file ({exc}). Open it in Word or "
             "LibreOffice and save it again.",
         ) from exc
     if len(entries) > MAX_ENTRIES:
         raise DocumentError(
             "too_large",
-            f"{path.name} holds {len(entries):,} parts, far more than any real document. "
+            f"{name} holds {len(entries):,} parts, far more than any real document. "
             "Paceline refused to open it.",
         )
     total = sum(entry.file_size for entry in entries)
     if total > limits.max_docx_uncompressed:
         raise DocumentError(
             "too_large",
-            f"{path.name} would unpack to {total / 1e6:,.1f} MB; the limit is "
+            f"{name} would unpack to {total / 1e6:,.1f} MB; the limit is "
             f"{limits.max_docx_uncompressed / 1e6:,.0f} MB. Such a file is either huge or a "
             "'zip bomb'. Split it, or raise the limit in Settings if you trust it.",
         )
@@ -74,7 +74,7 @@ def _check_container(path: Path, limits: Limits) -> None:
         if entry.file_size > RATIO_GRACE_BYTES and ratio > MAX_RATIO:
             raise DocumentError(
                 "too_large",
-                f"{path.name} looks like a 'zip bomb': its part {entry.filename} would unpack "
+                f"{name} looks like a 'zip bomb': its part {entry.filename} would unpack "
                 f"{ratio:,.0f} times larger than it is stored. Paceline refused to open it.",
             )
 
@@ -105,17 +105,18 @@ def _blocks(content: Iterator[Paragraph | Table]) -> Iterator[str]:
             yield text.strip()
 
 
-def read_docx(path: Path, limits: Limits) -> str:
-    _check_container(path, limits)
+def read_docx(source: Source) -> str:
+    _check_container(source)
+    name = source.name
     try:
-        document = docx.Document(str(path))
+        document = docx.Document(io.BytesIO(source.data))
         return "\n\n".join(_blocks(document.iter_inner_content()))
     except (OpcError, zipfile.BadZipFile, LxmlError, KeyError, ValueError) as exc:
         # KeyError: a part named in the package's relationships is missing.
         # ValueError: python-docx found a package that is not a Word document (e.g. .xlsx).
         raise DocumentError(
             "corrupt",
-            f"{path.name} is damaged or not a Word document ({exc}). Open it in Word or "
+            f"{name} is damaged or not a Word document ({exc}). Open it in Word or "
             "LibreOffice and save it again.",
         ) from exc
 

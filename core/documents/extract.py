@@ -5,21 +5,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.documents import text_formats
+from core.documents.source import Extractor, Limits, Source
 from core.errors import DocumentError
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".csv", ".tsv", ".json", ".log", ".rst"})
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_bytes: int = 50 * 1024 * 1024
-    max_chars: int = 2_000_000
-    max_docx_uncompressed: int = 200 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -27,9 +20,9 @@ class Document:
     path: str
     text: str
     format: str
+    # What extraction noticed (a page skipped, a library's warnings): one line each, for the log.
+    notes: tuple[str, ...] = ()
 
-
-Extractor = Callable[[Path, Limits], str]
 
 _EXTRACTORS: dict[str, tuple[str, Extractor]] = {
     suffix: ("text", text_formats.read_text) for suffix in TEXT_SUFFIXES
@@ -109,24 +102,9 @@ def extract(
         )
     if stat.st_size == 0:
         raise DocumentError("empty", f"{path.name} is empty (0 bytes).")
-    if expect_sha256 is not None:
-        try:
-            _, _, sha = fingerprint(path)
-        except OSError as exc:
-            raise DocumentError(
-                "unreadable", f"{path.name} cannot be read: {exc.strerror}."
-            ) from exc
-        if sha != expect_sha256:
-            raise DocumentError(
-                "changed",
-                f"{path.name} changed since it was added to the queue. Add it again to "
-                "analyse the new version.",
-            )
-    fmt, extractor = _EXTRACTORS[suffix]
+    # Read once: the hash is checked on, and the text extracted from, the very same bytes.
     try:
-        text = extractor(path, limits)
-    except DocumentError:
-        raise
+        data = path.read_bytes()
     except PermissionError as exc:
         raise DocumentError(
             "unreadable", f"{path.name} cannot be read: permission denied."
@@ -135,16 +113,37 @@ def extract(
         raise DocumentError(
             "unreadable", f"{path.name} cannot be read: {exc.strerror or exc}."
         ) from exc
+    if expect_sha256 is not None and hashlib.sha256(data).hexdigest() != expect_sha256:
+        raise DocumentError(
+            "changed",
+            f"{path.name} changed since it was added to the queue. Add it again to "
+            "analyse the new version.",
+        )
+    return extract_bytes(Source(path.name, data, limits), str(path), suffix)
+
+
+def extract_bytes(source: Source, path: str, suffix: str) -> Document:
+    """Text from a document already in memory (see :func:`extract`)."""
+    limits = source.limits
+    fmt, extractor = _EXTRACTORS[suffix]
+    try:
+        text = extractor(source)
+    except DocumentError:
+        raise
+    except MemoryError as exc:
+        raise DocumentError(
+            "too_large", f"{source.name} needs more memory to read than Paceline allows."
+        ) from exc
     text = text.strip()
     if not text:
-        raise DocumentError("empty", f"{path.name} contains no text.")
+        raise DocumentError("empty", f"{source.name} contains no text.")
     if len(text) > limits.max_chars:
         raise DocumentError(
             "too_large",
-            f"{path.name} holds {len(text):,} characters of text; the limit is "
+            f"{source.name} holds {len(text):,} characters of text; the limit is "
             f"{limits.max_chars:,}. Split it, or raise the limit in Settings.",
         )
-    return Document(str(path), text, fmt)
+    return Document(path, text, fmt, tuple(source.notes))
 
 
 # Small text files are read on the event loop: a thread hop costs more than reading them.

@@ -9,10 +9,10 @@ from __future__ import annotations
 import codecs
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 from core.documents import text_formats
-from core.documents.extract import Limits, register
+from core.documents.extract import register
+from core.documents.source import Source
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 
@@ -160,8 +160,8 @@ def html_to_text(markup: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def read_html(path: Path, limits: Limits) -> str:
-    return html_to_text(decode_html(path.read_bytes(), path.name))
+def read_html(source: Source) -> str:
+    return html_to_text(decode_html(source.data, source.name))
 
 
 register(HTML_SUFFIXES, "html", read_html)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from charset_normalizer import from_bytes
 
+from core.documents.source import Source
 from core.errors import DocumentError
 
 BOMS = (
@@ -57,5 +56,5 @@ def decode_bytes(raw: bytes, name: str) -> str:
     return str(best)
 
 
-def read_text(path: Path, limits: object) -> str:
-    return decode_bytes(path.read_bytes(), path.name)
+def read_text(source: Source) -> str:
+    return decode_bytes(source.data, source.name)
