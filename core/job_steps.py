@@ -130,6 +130,10 @@ class JobSteps:
     async def _process(self, lease: Lease, running: RunningJob) -> None:
         job = lease.job
         document = await extract_async(job.path, self.limits, expect_sha256=job.sha256)
+        if document.notes:
+            await self.persist.retry_busy(
+                lambda: self.store.note(lease, [f"reading: {n}" for n in document.notes])
+            )
         chunks = self.analyzer.split(document.text)
         multi = len(chunks) > 1
         size = self.analyzer.part_chars

@@ -162,6 +162,15 @@ class Leases:
 
         return await self._leased(lease, fn)
 
+    async def note(self, lease: Lease, lines: Sequence[str]) -> None:
+        """Lines for the job's log, e.g. what reading the document noticed."""
+
+        async def fn(t: Tx, now: float) -> None:
+            for line in lines:
+                await log_line(t, lease.job_id, now, line)
+
+        await self._leased(lease, fn)
+
     async def call_started(
         self, lease: Lease, idx: int, part: PartPlan, *, note: str, paced: bool
     ) -> None:

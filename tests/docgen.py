@@ -7,6 +7,7 @@ Every function writes one file at ``path`` and returns that path, so tests can w
 from __future__ import annotations
 
 import random
+import re
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -57,6 +58,17 @@ def make_encrypted_pdf(path: Path, text: str, password: str = "secret") -> Path:
     with open(path, "wb") as handle:
         writer.write(handle)
     plain.unlink()
+    return path
+
+
+def make_pdf_with_broken_page(path: Path) -> Path:
+    """Three pages, the second pointing at an object that does not exist (a damaged page)."""
+    make_text_pdf(path, ["First page survives.", "Second page is lost.", "Third page survives."])
+    data = path.read_bytes()
+    kids = re.search(rb"/Kids \[ ?(\d+) 0 R (\d+) 0 R (\d+) 0 R ?\]", data)
+    assert kids is not None
+    broken = kids.group(0).replace(kids.group(2) + b" 0 R", b"999 0 R")
+    path.write_bytes(data.replace(kids.group(0), broken))
     return path
 
 

@@ -74,7 +74,16 @@ def extract(
     *,
     expect_sha256: str | None = None,
 ) -> Document:
-    """Read a document's text or raise a DocumentError a person can act on."""
+    """Read a document's text or raise a DocumentError a person can act on (in this process:
+    the worker uses :func:`extract_async`, which reads in a sandbox)."""
+    source, suffix = read_source(path, limits, expect_sha256=expect_sha256)
+    return extract_bytes(source, str(path), suffix)
+
+
+def read_source(
+    path: Path | str, limits: Limits | None = None, *, expect_sha256: str | None = None
+) -> tuple[Source, str]:
+    """The document's bytes, checked against its size limit and the hash taken at add."""
     path = Path(path)
     limits = limits or Limits()
     suffix = path.suffix.lower()
@@ -119,7 +128,7 @@ def extract(
             f"{path.name} changed since it was added to the queue. Add it again to "
             "analyse the new version.",
         )
-    return extract_bytes(Source(path.name, data, limits), str(path), suffix)
+    return Source(path.name, data, limits), suffix
 
 
 def extract_bytes(source: Source, path: str, suffix: str) -> Document:
@@ -130,10 +139,6 @@ def extract_bytes(source: Source, path: str, suffix: str) -> Document:
         text = extractor(source)
     except DocumentError:
         raise
-    except MemoryError as exc:
-        raise DocumentError(
-            "too_large", f"{source.name} needs more memory to read than Paceline allows."
-        ) from exc
     text = text.strip()
     if not text:
         raise DocumentError("empty", f"{source.name} contains no text.")
@@ -146,13 +151,18 @@ def extract_bytes(source: Source, path: str, suffix: str) -> Document:
     return Document(path, text, fmt, tuple(source.notes))
 
 
-# Small text files are read on the event loop: a thread hop costs more than reading them.
+# Small text files are read on the event loop: a thread hop, let alone a trip to the sandbox,
+# costs more than decoding them, and plain text cannot crash or hang the decoder.
 INLINE_TEXT_BYTES = 64 * 1024
 
 
 async def extract_async(
     path: Path | str, limits: Limits | None = None, *, expect_sha256: str | None = None
 ) -> Document:
+    """Read the file once (bytes, then the hash check), then extract its text in the sandbox
+    process (see core/documents/sandbox.py)."""
+    from core.documents import sandbox
+
     path = Path(path)
     if path.suffix.lower() in TEXT_SUFFIXES:
         try:
@@ -161,7 +171,8 @@ async def extract_async(
             small = True  # extract() reports the error with its kind
         if small:
             return extract(path, limits, expect_sha256=expect_sha256)
-    return await asyncio.to_thread(extract, path, limits, expect_sha256=expect_sha256)
+    source, suffix = await asyncio.to_thread(read_source, path, limits, expect_sha256=expect_sha256)
+    return await asyncio.to_thread(sandbox.default().extract, source, str(path), suffix)
 
 
 def iter_supported(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str, str]]]:

@@ -1,12 +1,18 @@
-"""PDF through pypdf: the text layer, page by page."""
+"""PDF through PDFium (pypdfium2, the engine Chrome uses): the text layer, page by page.
+
+PDFium repairs what real files get wrong (a missing or broken cross-reference table, bad
+offsets), keeps words apart by their positions on the page, and decodes CJK fonts through their
+CMaps. A page it cannot read is noted in the job's log and the other pages are used.
+"""
 
 from __future__ import annotations
 
-import io
 import logging
+import re
+import threading
 
-from pypdf import PasswordType, PdfReader
-from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 
 from core.documents.extract import register
 from core.documents.source import Source
@@ -14,80 +20,152 @@ from core.errors import DocumentError
 
 log = logging.getLogger(__name__)
 
-# pypdf raises its own errors for most damage, but a badly broken file can surface as a plain
-# ValueError, KeyError, TypeError... from deep inside the parser. All of them mean "corrupt".
-_DAMAGE = (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, AssertionError,
-           RecursionError, ZeroDivisionError)  # fmt: skip
+# PDFium is not thread-safe; pypdfium2 asks callers to serialise all use of it in a process.
+_PDFIUM = threading.Lock()
+
+# Pages sampled to judge a document's size before reading all of it: spread over the file, so
+# a front matter of blank pages does not make a long text look short.
+SIZE_SAMPLE_PAGES = 8
+# Refuse up front only when the sample says the text is clearly over the limit; near the limit,
+# extraction runs and stops at the exact character where it is passed.
+SIZE_SAMPLE_MARGIN = 2.0
 
 
-def _corrupt(name: str, exc: BaseException, where: str = "") -> DocumentError:
-    log.info("pdf %s unreadable%s: %r", name, where, exc)
+_NO_PAGE = re.compile(rb"/Type\s*/Page(?![s\w])")
+_EMPTY_TREE = re.compile(rb"/Count\s+0(?!\d)")
+
+
+def _corrupt(name: str, detail: str) -> DocumentError:
     return DocumentError(
         "corrupt",
-        f"{name} is damaged and cannot be read as a PDF{where} ({exc}). "
-        "Open it in a PDF viewer and save or print it to a new PDF, then add that copy.",
+        f"{name} is damaged and cannot be read as a PDF ({detail}). Open it in a PDF viewer "
+        "and save or print it to a new PDF, then add that copy.",
     )
 
 
-def _open(name: str, data: bytes) -> PdfReader:
+def _too_large(name: str, what: str) -> DocumentError:
+    return DocumentError(
+        "too_large", f"{name} holds {what}. Split it, or raise the limit in Settings."
+    )
+
+
+def _open(source: Source) -> pdfium.PdfDocument:
     try:
-        reader = PdfReader(io.BytesIO(data))
-        # Many PDFs are encrypted only to restrict printing or copying, with an empty password
-        # for opening: those we can read like any other.
-        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+        # No password: PDFium then tries the empty one, which opens the many PDFs encrypted only
+        # to restrict printing or copying.
+        return pdfium.PdfDocument(source.data)
+    except pdfium.PdfiumError as exc:
+        if exc.err_code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
             raise DocumentError(
                 "encrypted",
-                f"{name} is protected by a password. Open it with the password, "
-                "save an unprotected copy, and add that copy.",
-            )
-        return reader
-    except (DocumentError, OSError):
-        raise
-    except (DependencyError, FileNotDecryptedError) as exc:
-        # An encryption scheme pypdf cannot undo without an extra library.
-        raise DocumentError(
-            "encrypted",
-            f"{name} uses an encryption Paceline cannot open ({exc}). Save an "
-            "unprotected copy and add that copy.",
-        ) from exc
-    except _DAMAGE as exc:
-        raise _corrupt(name, exc) from exc
+                f"{source.name} is protected by a password. Open it with the password, save "
+                "an unprotected copy, and add that copy.",
+            ) from exc
+        if _NO_PAGE.search(source.data) is None and _EMPTY_TREE.search(source.data):
+            # PDFium refuses a document whose page tree is empty without setting an error
+            # code (the last one stays), so this case is recognised from the file itself.
+            raise DocumentError("empty", f"{source.name} is a PDF without any pages.") from exc
+        if exc.err_code == pdfium_c.FPDF_ERR_FORMAT:
+            raise _corrupt(source.name, "it is not a PDF, or its structure is broken") from exc
+        raise _corrupt(source.name, str(exc)) from exc
+
+
+def _page_text(pdf: pdfium.PdfDocument, index: int) -> str:
+    page = pdf[index]
+    try:
+        textpage = page.get_textpage()
+        try:
+            text = textpage.get_text_range()
+        finally:
+            textpage.close()
+    finally:
+        page.close()
+    # PDFium ends lines with CRLF and marks soft hyphens and line-end hyphens with U+FFFE/U+0002.
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufffe", "").replace("\x02", "")
+
+
+def _estimated_chars(pdf: pdfium.PdfDocument, count: int) -> int:
+    step = max(1, count // SIZE_SAMPLE_PAGES)
+    sampled = list(range(0, count, step))[:SIZE_SAMPLE_PAGES]
+    chars = 0
+    for index in sampled:
+        page = pdf[index]
+        try:
+            textpage = page.get_textpage()
+            chars += textpage.count_chars()
+            textpage.close()
+        except pdfium.PdfiumError:
+            pass  # the full pass notes it
+        finally:
+            page.close()
+    return chars * count // len(sampled)
 
 
 def read_pdf(source: Source) -> str:
+    with _PDFIUM:
+        pdf = _open(source)
+        try:
+            return _read_pages(source, pdf)
+        finally:
+            pdf.close()
+
+
+def _read_pages(source: Source, pdf: pdfium.PdfDocument) -> str:
     name, limits = source.name, source.limits
-    reader = _open(name, source.data)
-    try:
-        pages = reader.pages
-        count = len(pages)
-    except _DAMAGE as exc:
-        raise _corrupt(name, exc) from exc
+    count = len(pdf)
     if count == 0:
         raise DocumentError("empty", f"{name} is a PDF without any pages.")
+    if count > limits.max_pages:
+        raise _too_large(name, f"{count:,} pages; the limit is {limits.max_pages:,}")
+    if count > SIZE_SAMPLE_PAGES:
+        estimate = _estimated_chars(pdf, count)
+        if estimate > limits.max_chars * SIZE_SAMPLE_MARGIN:
+            raise _too_large(
+                name,
+                f"about {estimate:,} characters of text in {count:,} pages; the limit is "
+                f"{limits.max_chars:,} characters",
+            )
     texts: list[str] = []
+    bad_pages: list[int] = []
+    blank_pages = 0
     total = 0
-    for number in range(count):
+    for index in range(count):
         try:
-            text = (pages[number].extract_text() or "").strip()
-        except _DAMAGE as exc:
-            raise _corrupt(name, exc, f" (page {number + 1} of {count})") from exc
-        if text:
-            texts.append(text)
-            total += len(text) + (2 if len(texts) > 1 else 0)  # as joined below
+            text = _page_text(pdf, index).strip()
+        except pdfium.PdfiumError as exc:
+            log.info("pdf %s page %d unreadable: %s", name, index + 1, exc)
+            bad_pages.append(index + 1)
+            continue
+        if not text:
+            blank_pages += 1
+            continue
+        texts.append(text)
+        total += len(text) + (2 if len(texts) > 1 else 0)  # as joined below
         if total > limits.max_chars:
             # No need to read the other pages of a document we are going to refuse.
-            raise DocumentError(
-                "too_large",
-                f"{name} holds more than {limits.max_chars:,} characters of text (the "
-                f"limit was passed on page {number + 1} of {count}). Split it, or raise the "
-                "limit in Settings.",
+            raise _too_large(
+                name,
+                f"more than {limits.max_chars:,} characters of text (the limit was passed on "
+                f"page {index + 1} of {count:,})",
             )
+    if bad_pages:
+        if not texts:
+            raise _corrupt(name, f"none of its {count} pages could be read")
+        source.note(
+            f"{len(bad_pages)} of {count} pages could not be read and were left out "
+            f"(page {', '.join(map(str, bad_pages[:10]))}{'…' if len(bad_pages) > 10 else ''})."
+        )
     if not texts:
         raise DocumentError(
             "no_text_layer",
-            f"{name} has {count} page{'s' if count != 1 else ''} but no text to extract: "
-            "it is probably a scan or made of images. Run it through OCR (for example "
-            "ocrmypdf, or your scanner's software) and add the result.",
+            f"{name} has {count} page{'s' if count != 1 else ''} but no text to extract: it is "
+            "probably a scan or made of images. Run it through OCR (for example ocrmypdf, or "
+            "your scanner's software) and add the result.",
+        )
+    if blank_pages:
+        source.note(
+            f"{blank_pages} of {count} pages have no text (blank, or images only) and were "
+            "left out."
         )
     return "\n\n".join(texts)
 

@@ -84,9 +84,43 @@ def test_pdf_without_pages_is_empty(tmp_path: Path) -> None:
 def test_pdf_stops_reading_once_past_the_character_limit(tmp_path: Path) -> None:
     pages = [f"Page {n} " + "words " * 40 for n in range(30)]
     pdf = docgen.make_text_pdf(tmp_path / "long.pdf", pages)
+    # 30 pages of about 250 characters: near enough to the limit that every page is read until
+    # the limit is passed.
+    error = extract_error(pdf, Limits(max_chars=5000))
+    assert error.kind == "too_large"
+    assert "page 21 of 30" in error.message  # it did not read the other 9 pages
+
+
+def test_pdf_far_over_the_character_limit_is_refused_before_reading(tmp_path: Path) -> None:
+    pages = [f"Page {n} " + "words " * 40 for n in range(30)]
+    pdf = docgen.make_text_pdf(tmp_path / "long.pdf", pages)
     error = extract_error(pdf, Limits(max_chars=500))
     assert error.kind == "too_large"
-    assert "page 3 of 30" in error.message  # it did not read the other 27 pages
+    # Judged from a sample of pages: the estimate is of the right size.
+    assert "about 7," in error.message and "in 30 pages" in error.message
+
+
+def test_pdf_over_the_page_limit_is_refused(tmp_path: Path) -> None:
+    pdf = docgen.make_text_pdf(tmp_path / "pages.pdf", ["x"] * 12)
+    error = extract_error(pdf, Limits(max_pages=10))
+    assert error.kind == "too_large"
+    assert "12 pages; the limit is 10" in error.message
+
+
+def test_pdf_bad_page_is_noted_and_the_rest_used(tmp_path: Path) -> None:
+    pdf = docgen.make_pdf_with_broken_page(tmp_path / "onebad.pdf")
+    document = extract(pdf)
+    assert "First page survives." in document.text
+    assert "Third page survives." in document.text
+    assert any("could not be read" in note for note in document.notes), document.notes
+
+
+def test_pdf_without_xref_table_is_read(tmp_path: Path) -> None:
+    pdf = docgen.make_text_pdf(tmp_path / "noxref.pdf", ["Still readable without an index."])
+    data = pdf.read_bytes()
+    # Cut the cross-reference table and trailer, as some generators and truncated copies do.
+    pdf.write_bytes(data[: data.rindex(b"xref")] + b"%%EOF\n")
+    assert extract(pdf).text == "Still readable without an index."
 
 
 # --------------------------------------------------------------------------------------- DOCX
