@@ -26,6 +26,7 @@ import secrets
 import subprocess
 import sys
 import threading
+import time
 import traceback
 import warnings
 from dataclasses import dataclass
@@ -207,6 +208,7 @@ def serve(argv: list[str]) -> int:
     a module to import first (or "")."""
     memory_mb, preload = int(argv[0]), argv[1] if len(argv) > 1 else ""
     key = bytes.fromhex(sys.stdin.readline().strip())
+    _exit_with_parent()
     _limit_memory(memory_mb)
     if preload:
         __import__(preload)
@@ -216,6 +218,19 @@ def serve(argv: list[str]) -> int:
     sys.stdout = sys.__stdout__ = open(os.devnull, "w")  # noqa: SIM115 - stray prints go nowhere
     _serve(conn, memory_mb)
     return 0
+
+
+def _exit_with_parent() -> None:
+    """A reader stuck in a hostile file would outlive a parent that died without killing it:
+    a watchdog ends it once it has been handed to another parent."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _serve(conn: Connection, memory_mb: int) -> None:

@@ -145,3 +145,54 @@ def test_the_worker_fails_a_hostile_file_alone_and_finishes_the_rest(
     }
     lines = [message for _, message in outcome["log"]]  # type: ignore[union-attr]
     assert any(line.startswith("reading: 1 of 3 pages could not be read") for line in lines)
+
+
+PARENT = """
+import sys
+from pathlib import Path
+from tests import hostile_reader
+from core.documents import sandbox
+from core.documents.extract import read_source
+
+box = sandbox.Sandbox(timeout_s=600, preload="tests.hostile_reader")
+source, suffix = read_source(sys.argv[1])
+box._ensure_child()
+Path(sys.argv[2]).write_text(str(box._process.pid))
+box.extract(source, sys.argv[1], suffix)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL and reparenting are POSIX")
+def test_a_reader_stuck_in_a_file_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "stuck.hang").write_bytes(b"x")
+    pid_file = tmp_path / "child.pid"
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, str(tmp_path / "stuck.hang"), str(pid_file)],
+        cwd=Path(__file__).parents[2],
+    )
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline and parent.poll() is None
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    time.sleep(0.3)  # the child is now inside the hanging reader
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _alive(child):
+        assert time.monotonic() < deadline, "the reader outlived its parent"
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (dead, not yet reaped by init) counts as gone.
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(") ")[1].startswith("Z"))
