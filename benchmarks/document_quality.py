@@ -47,6 +47,7 @@ REPO = Path(__file__).resolve().parents[1]
 MIN_WORDS = 20  # a reference with fewer words is too little to call a refusal wrong
 LOW_RECALL = 0.7
 GOOD_RECALL = 0.95
+DOUBT_FINE_RECALL = 0.9  # a text judged garbled that matches the reference this well was fine
 FORMATS = ("pdf", "docx", "html", "text")
 
 
@@ -201,7 +202,9 @@ def _worker(conn: Connection, src: str, memory_bytes: int) -> None:
     while (path := conn.recv()) is not None:
         start = time.process_time()
         try:
-            answer = (None, "", extract(path).text)
+            document = extract(path)
+            # The garbled-text check (core/documents/quality.py); older checkouts have none.
+            answer = (None, getattr(document, "doubt", None) or "", document.text)
         except DocumentError as exc:
             answer = (exc.kind, exc.message, "")
         except Exception as exc:  # a bug in Paceline, not a refusal: the report says crash
@@ -259,7 +262,7 @@ class Result:
     ref_status: str
     ref_words: int
     kind: str | None  # None: Paceline read it; else the DocumentError kind, timeout, crash:...
-    message: str
+    message: str  # the refusal's message, or for a file read, why its text looks garbled
     words: int
     recall: float | None  # None when the reference has no words to compare with
     cjk: bool
@@ -323,6 +326,22 @@ def wrong_refusal(r: Result) -> bool:
     return r.kind is not None and r.ref_status == "ok" and r.ref_words >= MIN_WORDS
 
 
+def doubted(r: Result) -> bool:
+    return r.kind is None and bool(r.message)
+
+
+def false_doubt(r: Result) -> bool:
+    return doubted(r) and r.recall is not None and r.recall >= DOUBT_FINE_RECALL
+
+
+def missed_garble(r: Result) -> bool:
+    """Read, not doubted, yet hardly any of the reference's words are in it."""
+    return (
+        r.kind is None and not r.message and r.recall is not None and r.recall < LOW_RECALL
+        and r.ref_words >= MIN_WORDS
+    )  # fmt: skip
+
+
 def median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
@@ -346,6 +365,10 @@ def summarise(results: list[Result]) -> dict[str, Any]:
             "timeouts": sum(1 for r in rows if r.kind == "timeout"),
             "crashes": sum(1 for r in rows if (r.kind or "").startswith("crash")),
             "refusal_kinds": dict(Counter(r.kind for r in rows if r.kind is not None)),
+            # Read, but its text judged garbled; a false alarm when it matches the reference.
+            "doubted": sum(1 for r in rows if doubted(r)),
+            "false_doubts": sum(1 for r in rows if false_doubt(r)),
+            "garbled_missed": sum(1 for r in rows if missed_garble(r)),
         }
     cjk = [r.recall for r in results if r.format == "pdf" and r.cjk and r.recall is not None]
     known = [r for r in results if r.format == "text" and r.known_encoding and r.recall is not None]
@@ -412,6 +435,9 @@ def print_report(summary: dict[str, Any], results: list[Result], worst: int) -> 
         "both unreadable": "both_unreadable",
         "timeouts": "timeouts",
         "crashes": "crashes",
+        "doubted": "doubted",
+        "false doubts": "false_doubts",
+        "garbled, missed": "garbled_missed",
     }
     header = ["format", *columns]
     rows = [
@@ -438,6 +464,14 @@ def print_report(summary: dict[str, Any], results: list[Result], worst: int) -> 
             f"Text encodings with files under {GOOD_RECALL}",
             ["encoding", "files", "under", "median recall"],
             weak,
+        )
+    doubts = [r for r in results if doubted(r)]
+    if doubts:
+        table(
+            "Texts judged garbled (a false alarm when recall >= "
+            f"{DOUBT_FINE_RECALL} against the reference)",
+            ["file", "recall", "why"],
+            [[r.path.removeprefix("files/"), r.recall, r.message[:70]] for r in doubts],
         )
     if worst:
         for fmt in FORMATS:

@@ -20,13 +20,14 @@ from core.analyzers.base import Analyzer, CallResult, Progress, cut_off_message
 from core.changes import QueueMeta
 from core.clock import Clock
 from core.documents import Limits, extract_async
-from core.errors import ErrorClass, JobError, LeaseRevoked, StorageError
+from core.errors import DocumentError, ErrorClass, JobError, LeaseRevoked, StorageError
 from core.eta import CallTimes
 from core.events import EventBus, JobProgress
 from core.jobs import Lease, Profile
 from core.pacing import Pacer
 from core.queue import PartPlan
 from core.saving import MustStop, Persister
+from core.states import DOUBTFUL_TEXT
 from core.store import Store
 from core.waits import StoredWait
 
@@ -133,6 +134,16 @@ class JobSteps:
         if document.notes:
             await self.persist.retry_busy(
                 lambda: self.store.note(lease, [f"reading: {n}" for n in document.notes])
+            )
+        if document.doubt != job.doubt:
+            await self.persist.retry_busy(lambda: self.store.set_doubt(lease, document.doubt))
+        if document.doubt and self.analyzer.paced and not job.doubt_accepted:
+            # Offline analysis costs nothing and goes on; a paid call waits for the person.
+            raise DocumentError(
+                DOUBTFUL_TEXT,
+                f"The text read from {job.name} looks garbled: {document.doubt}. It was not "
+                "sent, so nothing was spent. Open the file to check it; if it reads correctly "
+                "there, re-trigger the job to send it anyway.",
             )
         chunks = self.analyzer.split(document.text)
         multi = len(chunks) > 1

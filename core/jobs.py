@@ -49,6 +49,8 @@ class Job:
     stale_reason: str | None = None
     lease: str | None = None  # the token of the claim that runs it; None when nobody may write
     not_before: float | None = None  # wall time before which it is not claimed (retry wait)
+    doubt: str | None = None  # why its extracted text looks garbled (core/documents/quality.py)
+    doubt_accepted: bool = False  # the person chose to send the doubtful text anyway
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

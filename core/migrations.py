@@ -11,7 +11,7 @@ import shutil
 from core.db import Database, Tx
 from core.errors import SchemaTooNew
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS: dict[int, list[str]] = {
     0: [
@@ -109,6 +109,12 @@ MIGRATIONS: dict[int, list[str]] = {
         # The plan a part was cut with: a changed split never reuses a part of another split.
         "ALTER TABLE parts ADD COLUMN text_sha TEXT",
         "ALTER TABLE parts ADD COLUMN part_size INTEGER",
+    ],
+    2: [
+        # Why the text read from the document looks garbled (core/documents/quality.py), and
+        # whether the person chose to send it anyway.
+        "ALTER TABLE jobs ADD COLUMN doubt TEXT",
+        "ALTER TABLE jobs ADD COLUMN doubt_accepted INTEGER NOT NULL DEFAULT 0",
     ],
 }
 

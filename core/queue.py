@@ -171,6 +171,19 @@ class Leases:
 
         await self._leased(lease, fn)
 
+    async def set_doubt(self, lease: Lease, doubt: str | None) -> None:
+        """Why the job's text looks garbled (None: it does not), shown in the window."""
+
+        async def fn(t: Tx, now: float) -> None:
+            await t.all(
+                "UPDATE jobs SET doubt = ?, seq = ?, updated_at = ? WHERE id = ?",
+                (doubt, await next_seq(t), now, lease.job_id),
+            )
+            if doubt:
+                await log_line(t, lease.job_id, now, f"the text looks garbled: {doubt}")
+
+        await self._leased(lease, fn)
+
     async def call_started(
         self, lease: Lease, idx: int, part: PartPlan, *, note: str, paced: bool
     ) -> None:

@@ -14,7 +14,13 @@ from core.changes import QueueMeta
 from core.clock import Clock
 from core.db import Tx
 from core.jobs import Job
-from core.states import OUTPUT_TRUNCATED, REMOVABLE_STATES, RETRIGGERABLE_STATES, JobState
+from core.states import (
+    DOUBTFUL_TEXT,
+    OUTPUT_TRUNCATED,
+    REMOVABLE_STATES,
+    RETRIGGERABLE_STATES,
+    JobState,
+)
 from core.transitions import log_line, next_seq, transition
 from core.waits import UPSERT_META, write_backoff, write_last_call
 
@@ -46,10 +52,16 @@ class QueueEdits:
                     "SELECT 1 FROM jobs WHERE id = ? AND state = 'done' AND error_kind = ?",
                     (job_id, OUTPUT_TRUNCATED),
                 )
+                doubtful = await t.one(
+                    "SELECT 1 FROM jobs WHERE id = ? AND state = 'failed' AND error_kind = ?",
+                    (job_id, DOUBTFUL_TEXT),
+                )
                 sets: dict[str, Any] = {
                     "position": position, "attempts": 0, "error_kind": None, "error": None,
                     "finished_at": None, "lease": None, "not_before": None,
                 }
+                if doubtful:
+                    sets["doubt_accepted"] = 1  # the person's word: send it anyway
                 if cut:
                     # The cut answer is replaced by the new run's (a queued job has none).
                     sets.update(result=None, parts_done=0)
@@ -69,7 +81,8 @@ class QueueEdits:
                         "DELETE FROM parts WHERE job_id = ? AND state = 'started'", (job_id,)
                     )
                 await log_line(t, job_id, now, "re-triggered: every call is made again"
-                               if cut else "re-triggered")
+                               if cut else "re-triggered: the doubtful text will be sent"
+                               if doubtful else "re-triggered")
                 changed.append(job)
             return changed
 

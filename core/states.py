@@ -28,6 +28,11 @@ RETRIGGERABLE_STATES = frozenset({JobState.STALE, JobState.FAILED, JobState.CANC
 # again with a larger limit is how a person gets the whole answer.
 OUTPUT_TRUNCATED = "output_truncated"
 
+# The error kind of a job whose extracted text looks garbled (core/documents/quality.py): it
+# failed before any paid call. Re-triggering it is the person's word that the text is fine:
+# the job is then sent anyway.
+DOUBTFUL_TEXT = "doubtful_text"
+
 # Why each transition exists:
 #   queued -> running      the worker claims it (attempts += 1 at claim time)
 #   running -> done        result stored in the same transaction

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from core.clock import Clock
 from core.engine import Engine
 from core.jobs import Job
-from core.states import OUTPUT_TRUNCATED, JobState
+from core.states import DOUBTFUL_TEXT, OUTPUT_TRUNCATED, JobState
 from gui import core_texts
 from gui import formatting as fmt
 from gui.banner import Banner
@@ -231,6 +231,12 @@ class DetailPane(QWidget):
                 fmt.fill(self.tr("Stale since %1: it was running when Paceline stopped."), age)
                 if job.finished_at else self.tr("Stale: it was running when Paceline stopped."),
                 core_texts.stale_reason(job.stale_reason), [retrigger])
+        elif job.state == JobState.FAILED and job.error_kind == DOUBTFUL_TEXT:
+            # Re-triggering this job is the person's word that the text is right.
+            self.notice.set_message(
+                "warning", self.tr("Not sent: the text read from it looks garbled."),
+                job.error or "",
+                [(self.tr("Send anyway"), lambda: self.retrigger_requested.emit([job.id]))])
         elif job.state == JobState.FAILED:
             self.notice.set_message(
                 "error",
@@ -243,6 +249,10 @@ class DetailPane(QWidget):
                 core_texts.cut_off_detail(job.error),
                 [(self.tr("Run again with a larger output limit"),
                   lambda: self.rerun_larger_requested.emit([job.id]))])
+        elif job.state == JobState.DONE and job.doubt:
+            self.notice.set_message(
+                "warning", self.tr("The text read from this document looks garbled."),
+                fmt.fill(self.tr("%1. The answer below may be of little use."), job.doubt), [])
         elif job.state == JobState.QUEUED and job.error:
             self.notice.set_message(
                 "warning", self.tr("The last attempt failed; the job will be tried again."),

@@ -96,7 +96,7 @@ COLUMN_FIELDS: dict[Column, tuple[str, ...]] = {
     Column.POSITION: ("state", "priority", "position"),
     Column.DOCUMENT: ("path",),
     Column.PROFILE: ("profile",),
-    Column.STATE: ("state", "finished_at", "stale_reason", "error_kind"),
+    Column.STATE: ("state", "finished_at", "stale_reason", "error_kind", "doubt"),
     Column.PROGRESS: ("state", "parts_done", "parts_planned", "part_fraction"),
     Column.ETA: ("state",),
     Column.ATTEMPTS: ("state", "attempts", "max_attempts"),
@@ -473,6 +473,8 @@ class JobsModel(QAbstractTableModel):
                 return translate("JobsModel", "Queued, will retry")
             if is_cut_off(job):
                 return translate("JobsModel", "Done, cut off")
+            if state == JobState.DONE and job.doubt:
+                return translate("JobsModel", "Done, text doubtful")
             return label
         if column == Column.PROGRESS:
             return fmt.percent(job.progress) if job.progress > 0 else ""
@@ -525,6 +527,9 @@ class JobsModel(QAbstractTableModel):
             return core_texts.stale_reason(job.stale_reason)
         if column == Column.STATE and is_cut_off(job):
             return core_texts.cut_off_detail(job.error)
+        if column == Column.STATE and job.state == JobState.DONE and job.doubt:
+            return fmt.fill(translate("JobsModel", "The text read from it looks garbled: %1"),
+                            job.doubt)
         if column == Column.PROGRESS and job.parts_planned > 1:
             return fmt.fill(translate("JobsModel", "%1 of %2 parts done"),
                             job.parts_done, job.parts_planned)

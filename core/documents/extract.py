@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.documents import text_formats
+from core.documents import quality, text_formats
 from core.documents.source import Extractor, Limits, Source
 from core.errors import DocumentError
 
@@ -22,6 +22,8 @@ class Document:
     format: str
     # What extraction noticed (a page skipped, a library's warnings): one line each, for the log.
     notes: tuple[str, ...] = ()
+    # Why the text looks garbled (core/documents/quality.py), or None.
+    doubt: str | None = None
 
 
 _EXTRACTORS: dict[str, tuple[str, Extractor]] = {
@@ -148,7 +150,7 @@ def extract_bytes(source: Source, path: str, suffix: str) -> Document:
             f"{source.name} holds {len(text):,} characters of text; the limit is "
             f"{limits.max_chars:,}. Split it, or raise the limit in Settings.",
         )
-    return Document(path, text, fmt, tuple(source.notes))
+    return Document(path, text, fmt, tuple(source.notes), quality.doubt(text))
 
 
 # Small text files are read on the event loop: a thread hop, let alone a trip to the sandbox,

@@ -20,6 +20,7 @@ key can use; it prints the address, the parent connects and sends documents over
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import secrets
@@ -261,8 +262,7 @@ def _serve(conn: Connection, memory_mb: int) -> None:
         if reply[0] == "ok":
             collector.flush_into(source)
             document = reply[1]  # type: ignore[assignment]
-            reply = ("ok", Document(document.path, document.text, document.format,
-                                    tuple(source.notes)))  # fmt: skip
+            reply = ("ok", dataclasses.replace(document, notes=tuple(source.notes)))
         else:
             collector.count = 0
             collector.first = ""

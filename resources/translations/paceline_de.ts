@@ -204,6 +204,26 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
     </message>
     <message>
         <location line="+1"/>
+        <source>Text looks garbled</source>
+        <translation>Text sieht verstümmelt aus</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Took too long to read</source>
+        <translation>Lesen dauerte zu lange</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Made the reader crash</source>
+        <translation>Leseprogramm abgestürzt</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Unknown text encoding</source>
+        <translation>Unbekannte Textkodierung</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>API key refused</source>
         <translation>API-Schlüssel abgelehnt</translation>
     </message>
@@ -533,6 +553,16 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
     </message>
     <message>
         <location line="+5"/>
+        <source>Not sent: the text read from it looks garbled.</source>
+        <translation>Nicht gesendet: Der gelesene Text sieht verstümmelt aus.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Send anyway</source>
+        <translation>Trotzdem senden</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Failed (%1)</source>
         <translation>Fehlgeschlagen (%1)</translation>
     </message>
@@ -548,6 +578,16 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
     </message>
     <message>
         <location line="+4"/>
+        <source>The text read from this document looks garbled.</source>
+        <translation>Der aus diesem Dokument gelesene Text sieht verstümmelt aus.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1. The answer below may be of little use.</source>
+        <translation>%1. Die Antwort unten ist daher womöglich wenig brauchbar.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>The last attempt failed; the job will be tried again.</source>
         <translation>Der letzte Versuch ist fehlgeschlagen; der Auftrag wird erneut versucht.</translation>
     </message>
@@ -1160,6 +1200,11 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <translation>Erledigt, abgeschnitten</translation>
     </message>
     <message>
+        <location line="+2"/>
+        <source>Done, text doubtful</source>
+        <translation>Fertig, Text zweifelhaft</translation>
+    </message>
+    <message>
         <location line="+8"/>
         <source>≈ %1</source>
         <translation>≈ %1</translation>
@@ -1180,6 +1225,11 @@ Fehlerart: %2</translation>
     </message>
     <message>
         <location line="+8"/>
+        <source>The text read from it looks garbled: %1</source>
+        <translation>Der daraus gelesene Text sieht verstümmelt aus: %1</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>%1 of %2 parts done</source>
         <translation>%1 von %2 Teilen erledigt</translation>
     </message>

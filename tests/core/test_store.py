@@ -76,6 +76,7 @@ def test_migration_from_version_1_backs_up_first_and_keeps_jobs(tmp_path: Path) 
         store = await _open(db)
         (job,) = await store.list_jobs()
         assert job.state == JobState.RUNNING and job.lease is None and job.not_before is None
+        assert job.doubt is None and not job.doubt_accepted
         (part,) = await store.parts(job.id)
         assert part.result == "part one" and part.text_sha is None  # matches no new plan
         assert [j.id for j in await store.recover_on_startup()] == [job.id]
@@ -88,7 +89,7 @@ def test_migration_from_version_1_backs_up_first_and_keeps_jobs(tmp_path: Path) 
     assert saved.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == 1
     saved.close()
     new = sqlite3.connect(db)
-    assert new.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert new.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     new.close()
 
 

@@ -14,6 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import asyncio
 import gc
+import json
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,6 +37,7 @@ from gui.main_thread_gc import MainThreadGarbageCollector  # noqa: E402
 from gui.palette import apply_style  # noqa: E402
 from gui.translations import install_translators  # noqa: E402
 from tests.fake_clock import FakeClock  # noqa: E402
+from tests.fake_provider import FakeProvider  # noqa: E402
 from tests.helpers import write_doc  # noqa: E402
 
 T = TypeVar("T")
@@ -99,14 +101,16 @@ def fake_clock() -> FakeClock:
 
 
 @pytest.fixture
-def start_app(
-    loop: qasync.QEventLoop, home: Path
-) -> Iterator[Callable[..., PacelineApp]]:
+def start_app(loop: qasync.QEventLoop, home: Path) -> Iterator[Callable[..., PacelineApp]]:
     """Start the whole application (engine, window, worker) on this test's loop."""
     started: list[PacelineApp] = []
 
-    def start(paths: tuple[str, ...] = (), *, clock: FakeClock | None = None,
-              settings: Settings | None = None) -> PacelineApp:
+    def start(
+        paths: tuple[str, ...] = (),
+        *,
+        clock: FakeClock | None = None,
+        settings: Settings | None = None,
+    ) -> PacelineApp:
         app = PacelineApp(home, paths, clock=clock, settings=settings)
         started.append(app)
         run(loop, app.start())
@@ -115,3 +119,21 @@ def start_app(
     yield start
     for app in started:
         run(loop, app.shutdown())
+
+
+@pytest.fixture
+def server() -> Iterator[FakeProvider]:
+    """The fake OpenAI-compatible server on 127.0.0.1."""
+    with FakeProvider() as fake:
+        yield fake
+
+
+def use_server(home: Path, server: FakeProvider, monkeypatch: pytest.MonkeyPatch,
+               **settings: object) -> Path:  # fmt: skip
+    """Settings (and a key) that send the window's jobs to ``server``."""
+    (home / "settings.json").write_text(json.dumps({
+        "provider": "openai", "preset": "custom", "api_base": server.url,
+        "model": "fake-model", "pause_s": 0, **settings,
+    }), encoding="utf-8")  # fmt: skip
+    monkeypatch.setenv("PACELINE_API_KEY", "sk-test-window")
+    return home

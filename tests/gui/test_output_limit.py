@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,26 +24,15 @@ from gui.app import PacelineApp
 from gui.icons import cut_off_icon, state_icon
 from gui.jobs_model import Column
 from tests.fake_provider import FakeProvider
-from tests.gui.conftest import make_docs, run, until
+from tests.gui.conftest import make_docs, run, until, use_server
 
 StartApp = Callable[..., PacelineApp]
 SCREENSHOT = os.environ.get("PACELINE_SCREENSHOT")  # e.g. /tmp/flagged.png, to look at it
 
 
 @pytest.fixture
-def server() -> Iterator[FakeProvider]:
-    with FakeProvider() as fake:
-        yield fake
-
-
-@pytest.fixture
 def openai_home(home: Path, server: FakeProvider, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (home / "settings.json").write_text(json.dumps({
-        "provider": "openai", "preset": "custom", "api_base": server.url,
-        "model": "fake-model", "pause_s": 0, "max_output_tokens": 1024,
-    }), encoding="utf-8")
-    monkeypatch.setenv("PACELINE_API_KEY", "sk-test-window")
-    return home
+    return use_server(home, server, monkeypatch, max_output_tokens=1024)
 
 
 def _job(app: PacelineApp, name: str) -> Job:
@@ -58,7 +47,10 @@ def _cell(app: PacelineApp, job: Job, column: Column, role: Qt.ItemDataRole) -> 
 
 
 def test_a_cut_off_answer_is_flagged_and_runs_again_with_a_doubled_limit(
-    loop: qasync.QEventLoop, start_app: StartApp, openai_home: Path, server: FakeProvider,
+    loop: qasync.QEventLoop,
+    start_app: StartApp,
+    openai_home: Path,
+    server: FakeProvider,
     tmp_path: Path,
 ) -> None:
     server.script(["length"])  # the first answer is cut at the limit; later ones are whole
@@ -67,11 +59,20 @@ def test_a_cut_off_answer_is_flagged_and_runs_again_with_a_doubled_limit(
     window.resize(1280, 800)
     cut_doc, whole_doc = make_docs(tmp_path, 2)
     run(loop, window.add_paths([cut_doc]))
-    run(loop, until(lambda: _job(app, cut_doc.name).state == JobState.DONE,
-                    what="the first job done"))
+    run(
+        loop,
+        until(lambda: _job(app, cut_doc.name).state == JobState.DONE, what="the first job done"),
+    )
     run(loop, window.add_paths([whole_doc]))
-    run(loop, until(lambda: window.model.jobs()[-1].state == JobState.DONE
-                    and len(window.model.jobs()) == 2, what="the second job done"))
+    run(
+        loop,
+        until(
+            lambda: (
+                window.model.jobs()[-1].state == JobState.DONE and len(window.model.jobs()) == 2
+            ),
+            what="the second job done",
+        ),
+    )
 
     # The row: a marker icon and wording in the state column, the kind in the error column.
     cut, whole = _job(app, cut_doc.name), _job(app, whole_doc.name)
@@ -82,7 +83,8 @@ def test_a_cut_off_answer_is_flagged_and_runs_again_with_a_doubled_limit(
     plain = _cell(app, whole, Column.STATE, Qt.ItemDataRole.DecorationRole)
     assert plain.cacheKey() == state_icon(JobState.DONE).cacheKey()  # type: ignore[attr-defined]
     assert _cell(app, cut, Column.ERROR, Qt.ItemDataRole.DisplayRole) == (
-        "Cut off at the output limit")
+        "Cut off at the output limit"
+    )
     tip = str(_cell(app, cut, Column.ERROR, Qt.ItemDataRole.ToolTipRole))
     assert "output limit of 1024 tokens" in tip
     assert _cell(app, whole, Column.ERROR, Qt.ItemDataRole.DisplayRole) == ""
@@ -90,8 +92,13 @@ def test_a_cut_off_answer_is_flagged_and_runs_again_with_a_doubled_limit(
     # The detail pane: the answer, and above it what happened and what to do.
     _select(app, cut)
     notice = window.detail.notice
-    run(loop, until(lambda: window.detail.shown_job is not None
-                    and window.detail.shown_job.id == cut.id, what="the detail pane"))
+    run(
+        loop,
+        until(
+            lambda: window.detail.shown_job is not None and window.detail.shown_job.id == cut.id,
+            what="the detail pane",
+        ),
+    )
     assert notice.isVisible() and notice.level == "warning"
     assert notice.text == "This answer is incomplete."
     assert "cut off at the output limit of 1024 tokens" in notice.detail
@@ -116,8 +123,13 @@ def test_a_cut_off_answer_is_flagged_and_runs_again_with_a_doubled_limit(
     # The detail pane's button: the limit doubles (saved like the dialog saves it), the job is
     # queued again, and the next call asks for 2048 tokens.
     _select(app, cut)
-    run(loop, until(lambda: notice.button("Run again with a larger output limit") is not None,
-                    what="the button"))
+    run(
+        loop,
+        until(
+            lambda: notice.button("Run again with a larger output limit") is not None,
+            what="the button",
+        ),
+    )
     button = notice.button("Run again with a larger output limit")
     assert button is not None
     # What the action says goes to the status bar, which a later message (the queue emptied)
@@ -131,8 +143,10 @@ def test_a_cut_off_answer_is_flagged_and_runs_again_with_a_doubled_limit(
     assert saved["max_output_tokens"] == 2048 and saved["api_base"] == server.url
     assert app.engine.settings.max_output_tokens == 2048
     run(loop, until(lambda: len(server.chat_requests) == 3, what="the third call"))
-    run(loop, until(lambda: _job(app, cut_doc.name).state == JobState.DONE,
-                    what="the job done again"))
+    run(
+        loop,
+        until(lambda: _job(app, cut_doc.name).state == JobState.DONE, what="the job done again"),
+    )
     assert server.chat_requests[-1].body["max_tokens"] == 2048
     again = _job(app, cut_doc.name)
     assert again.error_kind is None
@@ -141,8 +155,15 @@ def test_a_cut_off_answer_is_flagged_and_runs_again_with_a_doubled_limit(
     # The context menu's action works the same way on a selection.
     server.script(["length"])
     run(loop, window.add_paths(make_docs(tmp_path, 1, start=5)))
-    run(loop, until(lambda: len(window.model.jobs()) == 3
-                    and window.model.jobs()[-1].state == JobState.DONE, what="a third job"))
+    run(
+        loop,
+        until(
+            lambda: (
+                len(window.model.jobs()) == 3 and window.model.jobs()[-1].state == JobState.DONE
+            ),
+            what="a third job",
+        ),
+    )
     third = window.model.jobs()[-1]
     assert third.error_kind == "output_truncated"
     _select(app, third)
@@ -150,9 +171,15 @@ def test_a_cut_off_answer_is_flagged_and_runs_again_with_a_doubled_limit(
     actions.rerun_larger.trigger()
     message = "Output limit raised from 2048 to 4096 tokens; 1 job re-queued."
     run(loop, until(lambda: message in said, what="the second status message"))
-    run(loop, until(lambda: len(server.chat_requests) == 5
-                    and window.model.job(third.id).state == JobState.DONE,  # type: ignore[union-attr]
-                    what="the third job done again"))
+    run(
+        loop,
+        until(
+            lambda: (
+                len(server.chat_requests) == 5 and window.model.job(third.id).state == JobState.DONE
+            ),  # type: ignore[union-attr]
+            what="the third job done again",
+        ),
+    )
     assert server.chat_requests[-1].body["max_tokens"] == 4096
 
 
