@@ -61,6 +61,18 @@ def make_encrypted_pdf(path: Path, text: str, password: str = "secret") -> Path:
     return path
 
 
+def make_filled_form_pdf(path: Path) -> Path:
+    """A form as people send them back: a label on the page, the answers in its fields."""
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    pdf.drawString(72, 760, "Application form")
+    pdf.acroForm.textfield(name="Applicant", value="Ada Lovelace", x=72, y=700, width=200)
+    pdf.acroForm.checkbox(name="Agrees", checked=True, x=72, y=650)
+    pdf.acroForm.checkbox(name="Newsletter", checked=False, x=72, y=620)
+    pdf.showPage()
+    pdf.save()
+    return path
+
+
 def make_pdf_with_broken_page(path: Path) -> Path:
     """Three pages, the second pointing at an object that does not exist (a damaged page)."""
     make_text_pdf(path, ["First page survives.", "Second page is lost.", "Third page survives."])

@@ -7,9 +7,12 @@ CMaps. A page it cannot read is noted in the job's log and the other pages are u
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import re
 import threading
+from collections.abc import Callable
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -53,24 +56,32 @@ def _open(source: Source) -> pdfium.PdfDocument:
     try:
         # No password: PDFium then tries the empty one, which opens the many PDFs encrypted only
         # to restrict printing or copying.
-        return pdfium.PdfDocument(source.data)
+        pdf = pdfium.PdfDocument(source.data)
     except pdfium.PdfiumError as exc:
-        if exc.err_code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
-            raise DocumentError(
-                "encrypted",
-                f"{source.name} is protected by a password. Open it with the password, save "
-                "an unprotected copy, and add that copy.",
-            ) from exc
-        if _NO_PAGE.search(source.data) is None and _EMPTY_TREE.search(source.data):
-            # PDFium refuses a document whose page tree is empty without setting an error
-            # code (the last one stays), so this case is recognised from the file itself.
-            raise DocumentError("empty", f"{source.name} is a PDF without any pages.") from exc
-        if exc.err_code == pdfium_c.FPDF_ERR_FORMAT:
-            raise _corrupt(source.name, "it is not a PDF, or its structure is broken") from exc
-        raise _corrupt(source.name, str(exc)) from exc
+        raise _open_error(source, exc) from exc
+    # Forms must be set up before any page is loaded, or their fields cannot be read.
+    with contextlib.suppress(pdfium.PdfiumError):
+        pdf.init_forms()
+    return pdf
 
 
-def _page_text(pdf: pdfium.PdfDocument, index: int) -> str:
+def _open_error(source: Source, exc: pdfium.PdfiumError) -> DocumentError:
+    if exc.err_code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
+        return DocumentError(
+            "encrypted",
+            f"{source.name} is protected by a password. Open it with the password, save an "
+            "unprotected copy, and add that copy.",
+        )
+    if _NO_PAGE.search(source.data) is None and _EMPTY_TREE.search(source.data):
+        # PDFium refuses a document whose page tree is empty without setting an error code
+        # (the last one stays), so this case is recognised from the file itself.
+        return DocumentError("empty", f"{source.name} is a PDF without any pages.")
+    if exc.err_code == pdfium_c.FPDF_ERR_FORMAT:
+        return _corrupt(source.name, "it is not a PDF, or its structure is broken")
+    return _corrupt(source.name, str(exc))
+
+
+def _page_text(pdf: pdfium.PdfDocument, index: int, seen_fields: set[str]) -> str:
     page = pdf[index]
     try:
         textpage = page.get_textpage()
@@ -78,10 +89,61 @@ def _page_text(pdf: pdfium.PdfDocument, index: int) -> str:
             text = textpage.get_text_range()
         finally:
             textpage.close()
+        fields = _filled_fields(pdf, page, seen_fields)
     finally:
         page.close()
     # PDFium ends lines with CRLF and marks soft hyphens and line-end hyphens with U+FFFE/U+0002.
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufffe", "").replace("\x02", "")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufffe", "").replace("\x02", "")
+    return "\n".join([text.strip(), *fields]) if fields else text
+
+
+# Widgets whose value is what someone typed or chose; buttons and signatures carry none.
+_VALUE_FIELDS = frozenset({
+    pdfium_c.FPDF_FORMFIELD_TEXTFIELD, pdfium_c.FPDF_FORMFIELD_COMBOBOX,
+    pdfium_c.FPDF_FORMFIELD_LISTBOX,
+})  # fmt: skip
+_CHOICE_FIELDS = frozenset({pdfium_c.FPDF_FORMFIELD_CHECKBOX, pdfium_c.FPDF_FORMFIELD_RADIOBUTTON})
+
+
+def _filled_fields(pdf: pdfium.PdfDocument, page: pdfium.PdfPage, seen: set[str]) -> list[str]:
+    """A filled-in form's answers ("Name: Alice"), which the text layer does not hold: they
+    live in the form's fields, drawn by the viewer. Each field once per document."""
+    form = pdf.formenv
+    if form is None:
+        return []
+    lines: list[str] = []
+    for index in range(pdfium_c.FPDFPage_GetAnnotCount(page)):
+        annot = pdfium_c.FPDFPage_GetAnnot(page, index)
+        if not annot:
+            continue
+        try:
+            if pdfium_c.FPDFAnnot_GetSubtype(annot) != pdfium_c.FPDF_ANNOT_WIDGET:
+                continue
+            kind = pdfium_c.FPDFAnnot_GetFormFieldType(form, annot)
+            if kind in _CHOICE_FIELDS and not pdfium_c.FPDFAnnot_IsChecked(form, annot):
+                continue
+            if kind not in _VALUE_FIELDS | _CHOICE_FIELDS:
+                continue
+            value = _wide(pdfium_c.FPDFAnnot_GetFormFieldValue, form, annot).strip()
+            name = _wide(pdfium_c.FPDFAnnot_GetFormFieldName, form, annot).strip()
+            line = f"{name}: {value}" if name else value
+            if value and value != "Off" and line not in seen:
+                seen.add(line)
+                lines.append(line)
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+    return lines
+
+
+def _wide(getter: Callable[..., int], *args: object) -> str:
+    """A UTF-16 string from a PDFium getter that takes (…, buffer, length) and returns the size
+    it needs in bytes, terminator included."""
+    size = getter(*args, None, 0)
+    if size <= 2:
+        return ""
+    buffer = ctypes.create_string_buffer(size)
+    getter(*args, ctypes.cast(buffer, ctypes.POINTER(pdfium_c.FPDF_WCHAR)), size)
+    return buffer.raw[: size - 2].decode("utf-16-le", errors="replace")
 
 
 def _estimated_chars(pdf: pdfium.PdfDocument, count: int) -> int:
@@ -126,12 +188,13 @@ def _read_pages(source: Source, pdf: pdfium.PdfDocument) -> str:
                 f"{limits.max_chars:,} characters",
             )
     texts: list[str] = []
+    seen_fields: set[str] = set()
     bad_pages: list[int] = []
     blank_pages = 0
     total = 0
     for index in range(count):
         try:
-            text = _page_text(pdf, index).strip()
+            text = _page_text(pdf, index, seen_fields).strip()
         except pdfium.PdfiumError as exc:
             log.info("pdf %s page %d unreadable: %s", name, index + 1, exc)
             bad_pages.append(index + 1)

@@ -115,6 +115,11 @@ def test_pdf_bad_page_is_noted_and_the_rest_used(tmp_path: Path) -> None:
     assert any("could not be read" in note for note in document.notes), document.notes
 
 
+def test_pdf_form_answers_are_read(tmp_path: Path) -> None:
+    text = extract(docgen.make_filled_form_pdf(tmp_path / "form.pdf")).text
+    assert text.splitlines() == ["Application form", "Applicant: Ada Lovelace", "Agrees: Yes"]
+
+
 def test_pdf_without_xref_table_is_read(tmp_path: Path) -> None:
     pdf = docgen.make_text_pdf(tmp_path / "noxref.pdf", ["Still readable without an index."])
     data = pdf.read_bytes()
