@@ -56,8 +56,44 @@ def supported_suffixes() -> frozenset[str]:
     return frozenset(_EXTRACTORS)
 
 
+# How much of a file without an extension is read to tell text from binary.
+SNIFF_BYTES = 8192
+
+
+def reader_key(path: Path | str) -> str | None:
+    """The suffix whose reader takes this file, or None if Paceline cannot read it.
+
+    A file without an extension (LICENSE, README, CHANGES) is read as text when its first
+    bytes are text: many plain documents are named that way.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in _EXTRACTORS:
+        return suffix
+    if suffix:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError:
+        return None
+    return ".txt" if head and text_formats.looks_like_text(head) else None
+
+
 def is_supported(path: Path | str) -> bool:
-    return Path(path).suffix.lower() in _EXTRACTORS
+    return reader_key(path) is not None
+
+
+def _unsupported(path: Path) -> str:
+    if not path.suffix:
+        return (
+            f"{path.name} has no extension and does not look like text. If it is a PDF, "
+            "Word or HTML document, add the matching extension (.pdf, .docx, .html)."
+        )
+    return (
+        f"{path.name}: Paceline cannot read '{path.suffix}' files. "
+        f"Supported: {', '.join(sorted(_EXTRACTORS))}."
+    )
 
 
 def fingerprint(path: Path) -> tuple[int, float, str]:
@@ -88,13 +124,6 @@ def read_source(
     """The document's bytes, checked against its size limit and the hash taken at add."""
     path = Path(path)
     limits = limits or Limits()
-    suffix = path.suffix.lower()
-    if suffix not in _EXTRACTORS:
-        raise DocumentError(
-            "unsupported",
-            f"{path.name}: Paceline cannot read '{suffix or 'no extension'}' files. "
-            f"Supported: {', '.join(sorted(_EXTRACTORS))}.",
-        )
     try:
         stat = path.stat()
     except FileNotFoundError:
@@ -105,6 +134,9 @@ def read_source(
         raise DocumentError("unreadable", f"{path.name} cannot be read: {exc.strerror}.") from exc
     if not path.is_file():
         raise DocumentError("unsupported", f"{path.name} is not a regular file.")
+    suffix = reader_key(path)
+    if suffix is None:
+        raise DocumentError("unsupported", _unsupported(path))
     if stat.st_size > limits.max_bytes:
         raise DocumentError(
             "too_large",
@@ -196,13 +228,7 @@ def iter_supported(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str,
         elif not path.exists():
             rejected.append((path, "missing", f"{path} does not exist."))
         elif not is_supported(path):
-            rejected.append(
-                (
-                    path,
-                    "unsupported",
-                    f"{path.name}: Paceline cannot read '{path.suffix or 'no extension'}' files.",
-                )
-            )
+            rejected.append((path, "unsupported", _unsupported(path)))
         else:
             files.append(path)
     return files, rejected

@@ -337,3 +337,24 @@ def test_worker_fails_each_broken_document_with_its_kind_and_goes_on(tmp_path: P
         job = jobs[name]
         assert job.state == "done", (name, job.error)  # type: ignore[attr-defined]
         assert job.result  # type: ignore[attr-defined]
+
+
+def test_file_without_extension_is_read_when_it_is_text(tmp_path: Path) -> None:
+    licence = tmp_path / "LICENSE"
+    licence.write_text("Permission is hereby granted, free of charge, to any person.\n")
+    assert extract(licence).text.startswith("Permission is hereby granted")
+    blob = tmp_path / "firmware"
+    blob.write_bytes(b"\x7fELF\x02\x01\x01" + bytes(range(256)) * 4)
+    error = extract_error(blob)
+    assert error.kind == "unsupported" and "no extension" in error.message
+
+
+def test_folders_take_text_files_without_extension(tmp_path: Path) -> None:
+    from core.documents import iter_supported
+
+    (tmp_path / "README").write_text("How to build the project.\n")
+    (tmp_path / "core").write_bytes(bytes(range(256)) * 8)  # a core dump, say
+    (tmp_path / "notes.txt").write_text("Notes.\n")
+    files, rejected = iter_supported([tmp_path])
+    assert sorted(p.name for p in files) == ["README", "notes.txt"]
+    assert rejected == []
