@@ -414,6 +414,43 @@ def _list(num: Element, abstract: Element) -> _List:
     return _List(_attr(abstract, "abstractNumId") or "", starts, _levels(abstract) | overrides)
 
 
+class _Styles:
+    """Named styles: the list numbering of paragraph styles, the settings of character styles."""
+
+    def __init__(self, styles: Element | None) -> None:
+        self._styles = {
+            style_id: style
+            for style in (styles if styles is not None else ())
+            if (style_id := _attr(style, "styleId"))
+        }
+
+    def _chain(self, style_id: str | None) -> Iterator[Element]:
+        """The style and those it is based on, nearest first."""
+        for _ in range(20):  # basedOn may loop in a damaged file
+            style = self._styles.get(style_id or "")
+            if style is None:
+                return
+            yield style
+            style_id = _val(_child(style, "w:basedOn"))
+
+    def numbering(self, style_id: str | None) -> tuple[str | None, int | None]:
+        """numId and level a paragraph style gives, looked up through the styles it is based on."""
+        num_id, level = None, None
+        for style in self._chain(style_id):
+            properties = _child(_child(style, "w:pPr"), "w:numPr")
+            num_id = num_id or _val(_child(properties, "w:numId"))
+            level = level if level is not None else _int(_val(_child(properties, "w:ilvl")))
+        return num_id, level
+
+    def run_setting(self, style_id: str | None, name: str) -> Element | None:
+        """A run property (``w:vertAlign``) as a character style sets it."""
+        for style in self._chain(style_id):
+            setting = _child(_child(style, "w:rPr"), name)
+            if setting is not None:
+                return setting
+        return None
+
+
 class _Numbering:
     """The numbers and bullets Word draws before list paragraphs; they are not in the text.
 
@@ -421,12 +458,8 @@ class _Numbering:
     they are worth rebuilding from numbering.xml and the paragraph styles.
     """
 
-    def __init__(self, numbering: Element | None, styles: Element | None) -> None:
-        self._styles = {
-            style_id: style
-            for style in (styles if styles is not None else ())
-            if (style_id := _attr(style, "styleId"))
-        }
+    def __init__(self, numbering: Element | None, styles: _Styles) -> None:
+        self._styles = styles
         items = list(numbering) if numbering is not None else []
         self._abstracts = {
             _attr(item, "abstractNumId"): item for item in items if _name(item) == "w:abstractNum"
@@ -444,30 +477,17 @@ class _Numbering:
         abstract = self._abstracts.get(_val(_child(num, "w:abstractNumId")))
         # A list style's definition is lent through the list its style names (numStyleLink).
         linked = _val(_child(abstract, "w:numStyleLink"))
-        linked_num = self._nums.get(self._style_numbering(linked)[0]) if linked else None
+        linked_num = self._nums.get(self._styles.numbering(linked)[0]) if linked else None
         if linked_num is not None:
             return self._abstracts.get(_val(_child(linked_num, "w:abstractNumId")), abstract)
         return abstract
-
-    def _style_numbering(self, style_id: str | None) -> tuple[str | None, int | None]:
-        """numId and level a paragraph style gives, looked up through the styles it is based on."""
-        num_id, level = None, None
-        for _ in range(20):  # basedOn may loop in a damaged file
-            style = self._styles.get(style_id or "")
-            if style is None:
-                break
-            properties = _child(_child(style, "w:pPr"), "w:numPr")
-            num_id = num_id or _val(_child(properties, "w:numId"))
-            level = level if level is not None else _int(_val(_child(properties, "w:ilvl")))
-            style_id = _val(_child(style, "w:basedOn"))
-        return num_id, level
 
     def label(self, paragraph: Element) -> str:
         """ "2.1 " or "- " for a list paragraph (counted even if empty, as Word does); else ""."""
         properties = _child(paragraph, "w:pPr")
         direct = _child(properties, "w:numPr")
         style = _val(_child(properties, "w:pStyle"))
-        style_num, style_level = self._style_numbering(style)
+        style_num, style_level = self._styles.numbering(style)
         num_id = _val(_child(direct, "w:numId")) or style_num
         level = _int(_val(_child(direct, "w:ilvl")))
         found = self._lists.get(num_id or "")
@@ -840,6 +860,7 @@ class _Context:
 
     notes: dict[str, _Notes]
     numbering: _Numbering
+    styles: _Styles
     note: Callable[[str], None]
 
 
@@ -955,10 +976,9 @@ class _Story:
             self.fields = outer
 
     def _run(self, run: Element, out: list[_Piece], boxes: list[str]) -> None:
-        properties = _child(run, "w:rPr")
         # 10^(-3) is not 10-3, nor H_2O "H2O" to every reader: raised and lowered text is marked.
-        align = _val(_child(properties, "w:vertAlign"))
-        fonts = _child(properties, "w:rFonts")
+        align = _val(self._run_setting(run, "w:vertAlign"))
+        fonts = self._run_setting(run, "w:rFonts")
         font = (_attr(fonts, "ascii") or _attr(fonts, "hAnsi")) if fonts is not None else None
         outer = self.script, self.font
         self.script, self.font = _SCRIPTS.get(align or "", ""), _picture_font(font)
@@ -966,6 +986,15 @@ class _Story:
             self._inline(run, out, boxes)
         finally:
             self.script, self.font = outer
+
+    def _run_setting(self, run: Element, name: str) -> Element | None:
+        """A run's own setting, else its character style's."""
+        properties = _child(run, "w:rPr")
+        setting = _child(properties, name)
+        if setting is not None:
+            return setting
+        style = _val(_child(properties, "w:rStyle"))
+        return self.context.styles.run_setting(style, name) if style else None
 
     def _emit_apart(self, out: list[_Piece], label: str) -> None:
         if label:
@@ -1020,7 +1049,8 @@ class _Parts:
 
 
 def _margin_text(parts: _Parts, document: Element, context: _Context, kind: str) -> list[str]:
-    """The distinct paragraphs of every header (or footer) the sections use, once each."""
+    """The distinct paragraphs of every header (or footer) the sections use, once each, less
+    bare page numbers (the number of whichever page was last laid out, meaning nothing)."""
     rels = parts.rels
     targets = dict.fromkeys(
         rels[ref_id].target
@@ -1033,7 +1063,10 @@ def _margin_text(parts: _Parts, document: Element, context: _Context, kind: str)
         root = parts.package.parse_optional(target, f"{kind}s")
         if root is not None:
             found.extend(story.blocks(root))
-    return list(dict.fromkeys(found))
+    return [block for block in dict.fromkeys(found) if not _PAGE_NUMBER.fullmatch(block)]
+
+
+_PAGE_NUMBER = re.compile(r"[\W_]*\d+[\W_]*")
 
 
 def _notes_sections(context: _Context) -> list[str]:
@@ -1056,10 +1089,9 @@ def _context(package: _Package, parts: _Parts, body: Element | None) -> _Context
         bodies = _note_bodies(package, parts.target(f"{kind}s"), f"{kind}s")
         fmt, start = _note_numbering(kind, last_section, settings)
         notes[f"{kind}s"] = _Notes(title, bodies, fmt, start)
-    numbering = _Numbering(
-        parts.optional("numbering", "list numbers"), parts.optional("styles", "styles")
-    )
-    return _Context(notes, numbering, package.note)
+    styles = _Styles(parts.optional("styles", "styles"))
+    numbering = _Numbering(parts.optional("numbering", "list numbers"), styles)
+    return _Context(notes, numbering, styles, package.note)
 
 
 def _read(source: Source) -> str:

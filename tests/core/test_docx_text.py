@@ -109,8 +109,17 @@ def test_superscript_and_subscript_are_marked(tmp_path: Path) -> None:
         *(r("A rate of 10"), r("-", sup), r("3", sup), r(" per m"), r("2", sup), r(" of H")),
         *(r("2", sub), r("O on the 1"), r("st", sup), r(" day", bold), r(" ", sup)),
     )
+    # A character style can lower text as well, through the style it is based on.
+    body += p(r("CO"), r("2", '<w:rPr><w:rStyle w:val="Low"/></w:rPr>'))
+    styles = (
+        '<w:style w:type="character" w:styleId="Lowered"><w:rPr><w:vertAlign '
+        'w:val="subscript"/></w:rPr></w:style><w:style w:type="character" w:styleId="Low">'
+        '<w:basedOn w:val="Lowered"/></w:style>'
+    )
     # Runs raised alike are one exponent; a raised space is just a space.
-    assert text(tmp_path, body) == "A rate of 10^(-3) per m^2 of H_2O on the 1^(st) day"
+    assert text(tmp_path, body, styles=styles) == (
+        "A rate of 10^(-3) per m^2 of H_2O on the 1^(st) day\n\nCO_2"
+    )
 
 
 # ------------------------------------------------------------------ content controls, boxes
@@ -301,8 +310,9 @@ def test_headers_before_the_body_and_footers_after_it_once_each(tmp_path: Path) 
         tmp_path,
         p(r("Body text")),
         headers=[p(r("Annual Report 2024")), p(r("Annual Report 2024"))],
-        footers=[p(r("Page "), page), p(r("Confidential"))],
+        footers=[p(r("Page "), page), p(r("Confidential")) + p(r("- "), page, r(" -"))],
     )
+    # "- 1 -" is a bare page number and goes; "Page 1" is kept, it reads as words.
     assert got == "Annual Report 2024\n\nBody text\n\nPage 1\n\nConfidential"
 
 
