@@ -1,12 +1,13 @@
 """DOCX text: everything a reader sees, in reading order, from files written part by part.
 
 Each case was found lost or wrong on real public documents: content controls, text boxes,
-notes, tracked changes, fields, Strict OOXML.
+notes, tracked changes, fields, Strict OOXML; docx_gen writes the parts as Word does.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,15 +27,16 @@ from tests.docx_gen import (
 )
 
 
-def read(tmp_path: Path, body: str, **parts: object) -> Document:
-    return extract(make_package(tmp_path / "doc.docx", body, **parts))  # type: ignore[arg-type]
+def read(tmp_path: Path, body: str, **parts: Any) -> Document:
+    """``parts``: make_package's keyword arguments (footnotes=..., strict=True...)."""
+    return extract(make_package(tmp_path / "doc.docx", body, **parts))
 
 
-def text(tmp_path: Path, body: str, **parts: object) -> str:
+def text(tmp_path: Path, body: str, **parts: Any) -> str:
     return read(tmp_path, body, **parts).text
 
 
-def error(tmp_path: Path, body: str, **parts: object) -> DocumentError:
+def error(tmp_path: Path, body: str, **parts: Any) -> DocumentError:
     with pytest.raises(DocumentError) as caught:
         read(tmp_path, body, **parts)
     assert "doc.docx" in caught.value.message
