@@ -21,6 +21,7 @@ from core.analyzers.base import Analyzer
 from core.changes import QueueMeta
 from core.clock import Clock, SystemClock
 from core.documents import Limits, iter_supported
+from core.engine_folders import FolderDoor
 from core.errors import StorageError
 from core.eta import CallTimes
 from core.events import EventBus, QueueStateChanged
@@ -83,7 +84,7 @@ class AddOutcome:
         return ", ".join(parts)
 
 
-class Engine(QueueStatus):
+class Engine(QueueStatus, FolderDoor):
     def __init__(
         self,
         home: Path,
@@ -130,6 +131,9 @@ class Engine(QueueStatus):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
             self._poller = None
+        # Watchers and the result-file hook end before the database closes under them.
+        await self.stop_watching()
+        await self.stop_results()
         for task in list(self._background):
             with contextlib.suppress(Exception):
                 await task
@@ -256,6 +260,8 @@ class Engine(QueueStatus):
             times=times,
             save_patience_s=self.settings.save_patience_s,
         )
+        # Jobs this worker finishes get their result files here, whichever process it is.
+        await self.start_results()
         return self.worker
 
     async def run(self, *, until_empty: bool = False, holder: str = "paceline-cli run") -> None:

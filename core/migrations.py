@@ -11,7 +11,7 @@ import shutil
 from core.db import Database, Tx
 from core.errors import SchemaTooNew
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 MIGRATIONS: dict[int, list[str]] = {
     0: [
@@ -115,6 +115,58 @@ MIGRATIONS: dict[int, list[str]] = {
         # whether the person chose to send it anyway.
         "ALTER TABLE jobs ADD COLUMN doubt TEXT",
         "ALTER TABLE jobs ADD COLUMN doubt_accepted INTEGER NOT NULL DEFAULT 0",
+    ],
+    3: [
+        # Watch folders live here, not in settings.json: the window and paceline-cli edit them
+        # at the same time, and the process that watches writes each folder's state for both.
+        """
+        CREATE TABLE watch_folders (
+            id             INTEGER PRIMARY KEY AUTOINCREMENT,
+            path           TEXT    NOT NULL UNIQUE,
+            profile        TEXT    NOT NULL,
+            recursive      INTEGER NOT NULL DEFAULT 1,
+            pattern        TEXT    NOT NULL DEFAULT '',
+            paused         INTEGER NOT NULL DEFAULT 0,
+            results        TEXT,     -- NULL: as the global setting; 'off' | 'beside' | 'folder'
+            results_folder TEXT    NOT NULL DEFAULT '',
+            results_format TEXT,     -- NULL: as the global setting; 'md' | 'json'
+            overwrite      INTEGER,  -- NULL: as the global setting
+            done_folder    TEXT    NOT NULL DEFAULT '',
+            failed_folder  TEXT    NOT NULL DEFAULT '',
+            state          TEXT    NOT NULL DEFAULT 'idle',
+            state_detail   TEXT    NOT NULL DEFAULT '',
+            state_at       REAL    NOT NULL DEFAULT 0,
+            created_at     REAL    NOT NULL
+        )
+        """,
+        # Files a watcher has handed to the queue (or refused), with the size and mtime it saw:
+        # a restart does not hash an unchanged folder again, and a changed file is seen as new.
+        """
+        CREATE TABLE watch_seen (
+            path     TEXT    PRIMARY KEY,
+            watch_id INTEGER NOT NULL,
+            size     INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL
+        )
+        """,
+        "CREATE INDEX watch_seen_watch ON watch_seen(watch_id)",
+        # Every result file Paceline wrote (or decided not to write) per finished job: a job
+        # gets its file once, and a file is only replaced if its content is what we wrote.
+        """
+        CREATE TABLE result_files (
+            job_id      INTEGER NOT NULL,
+            finished_at REAL    NOT NULL,
+            outcome     TEXT    NOT NULL,  -- 'writing' | 'written' | 'skipped' | 'failed'
+            path        TEXT,
+            sha256      TEXT,
+            message     TEXT,
+            at          REAL    NOT NULL,
+            PRIMARY KEY (job_id, finished_at)
+        )
+        """,
+        "CREATE INDEX result_files_path ON result_files(path)",
+        # A folder's counts are a range of paths: an index keeps that off a full scan.
+        "CREATE INDEX jobs_path ON jobs(path)",
     ],
 }
 

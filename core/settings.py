@@ -51,6 +51,9 @@ class Settings:
     # qwen-turbo), so each model keeps its own.
     context_chars_by_model: dict[str, int] = field(default_factory=dict)
     max_output_tokens: int = 1024
+    # Whether the model reads images (scans, photos): "auto" goes by its name (core/vision.py),
+    # "yes" or "no" for a model the name does not tell about.
+    vision: str = "auto"
     request_timeout_s: float = 600.0
     # How long an answer that came back is held while the disk refuses to save it (full,
     # read-only, failing) before the worker stops and marks its job stale.
@@ -63,6 +66,16 @@ class Settings:
     close_to_tray: bool = True
     notifications: bool = True
     language: str = ""  # "" follows the system
+    # Result files for finished jobs (core/result_files.py); a watch folder may set its own.
+    result_files: str = "off"  # "off" | "beside" (report.pdf.summary.md) | "folder"
+    result_folder: str = ""  # for "folder": the output folder
+    result_format: str = "md"  # "md" | "json"
+    result_overwrite: bool = False  # replace files Paceline did not write
+    # Watch folders (core/folder_watcher.py): how long a file's size and mtime must stay the
+    # same before it counts as complete, and how often folders are listed as a safety net
+    # under the platform's notifications (network shares send none).
+    watch_stable_s: float = 3.0
+    watch_rescan_s: float = 30.0
     settings_version: int = SETTINGS_VERSION
 
     @property
@@ -143,6 +156,25 @@ def validate(settings: Settings) -> None:
         raise SettingsError("Calls at once cannot be negative (0 means automatic).")
     if settings.max_queue < 1:
         raise SettingsError("The queue limit must be at least 1.")
+    if settings.result_files not in {"off", "beside", "folder"}:
+        raise SettingsError(
+            f"Unknown result_files {settings.result_files!r}: use 'off', 'beside' or 'folder'."
+        )
+    if settings.result_files == "folder" and not settings.result_folder.strip():
+        raise SettingsError(
+            "Result files go to an output folder, but no folder is set: choose one, or write "
+            "them beside each document."
+        )
+    if settings.result_format not in {"md", "json"}:
+        raise SettingsError(
+            f"Unknown result_format {settings.result_format!r}: use 'md' or 'json'."
+        )
+    if settings.watch_stable_s < 0 or settings.watch_rescan_s <= 0:
+        raise SettingsError("The watch folders' waiting times must be positive numbers of seconds.")
+    if settings.vision not in {"auto", "yes", "no"}:
+        raise SettingsError(
+            f"Unknown vision setting {settings.vision!r}: use 'auto', 'yes' or 'no'."
+        )
 
 
 def load(folder: Path, environ: dict[str, str] | None = None) -> Settings:

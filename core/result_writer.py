@@ -1,0 +1,228 @@
+"""The hook that gives each finished job its result file, exactly once, in whichever process
+runs the queue's worker (the window or ``paceline-cli run``).
+
+It listens to the engine's events: a job that turns ``done`` or ``failed`` in this process's
+worker reaches it through the change feed right after its commit. Each job (by id and
+finish time, so a re-triggered job that finishes again gets a fresh file) is handled once:
+``result_files`` records the intent before the file is renamed into place and the outcome
+after. Only the worker lock's holder runs a writer, so two processes never race for a file.
+A crash between a job's commit and its file is made good at the next start: every job finished
+since the previous worker started that has no recorded outcome is handled then; writing the
+same bytes again is harmless, and recognised as our own file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from core import result_files as rf
+from core import watch_folders as wf
+from core.clock import Clock
+from core.db import Tx
+from core.events import Event, JobChanged
+from core.jobs import Job
+from core.settings import Settings
+from core.states import JobState
+from core.store import Store
+from core.transitions import log_line
+from core.waits import UPSERT_META
+
+log = logging.getLogger(__name__)
+
+FINISHED = (JobState.DONE, JobState.FAILED)
+FINAL_OUTCOMES = ("written", "skipped", "failed", "moved")
+FLOOR_KEY = "results_floor"
+
+NOT_OURS = (
+    "The result file {path} was not written: a file of that name is there that Paceline did "
+    "not write (or that was edited since). Rename or remove it and re-trigger the job, or "
+    "allow overwriting in Settings → Folders."
+)
+
+
+class ResultWriter:
+    def __init__(self, store: Store, settings: Callable[[], Settings], clock: Clock) -> None:
+        self.store = store
+        self.db = store.db
+        self.settings = settings
+        self.clock = clock
+        self._queue: asyncio.Queue[tuple[int, float] | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._floor = 0.0
+        self.written: list[Path] = []  # this session's files, for tests and the log
+
+    async def start(self) -> None:
+        if self._task is not None:
+            return
+        session_start = self.clock.wall()
+        stored = await self.db.rows("SELECT value FROM meta WHERE key = ?", (FLOOR_KEY,))
+        # The first start with this feature: nothing finished before it is written out.
+        self._floor = float(stored[0][0]) if stored else session_start
+        self._unsubscribe = self.store.bus.subscribe(self._on_event)
+        self._task = asyncio.create_task(self._run(session_start), name="paceline-results")
+
+    async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._queue.put_nowait(None)  # finish the files already asked for, then end
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 10.0)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def idle(self) -> None:
+        """Wait until every finished job seen so far has been handled (for tests)."""
+        await self._queue.join()
+
+    def _on_event(self, event: Event) -> None:
+        if not isinstance(event, JobChanged):
+            return
+        job = event.job
+        if job.state in FINISHED and job.finished_at is not None and (
+            job.finished_at >= self._floor
+        ):
+            self._queue.put_nowait((job.id, job.finished_at))
+
+    async def _run(self, session_start: float) -> None:
+        try:
+            for item in await self._missed():
+                await self._handle_quietly(*item)
+            # Everything finished before this session is handled: a crash from now on is
+            # made good from here.
+            await self.db.write(lambda t: t.all(UPSERT_META, (FLOOR_KEY, repr(session_start))))
+        except Exception:
+            log.exception("catching up on result files failed")
+        while True:
+            item = await self._queue.get()
+            try:
+                if item is None:
+                    return
+                await self._handle_quietly(*item)
+            finally:
+                self._queue.task_done()
+
+    async def _missed(self) -> list[tuple[int, float]]:
+        rows = await self.db.rows(
+            "SELECT id, finished_at FROM jobs WHERE state IN ('done', 'failed') "
+            "AND finished_at >= ? AND NOT EXISTS (SELECT 1 FROM result_files r "
+            "WHERE r.job_id = jobs.id AND r.finished_at = jobs.finished_at "
+            "AND r.outcome IN ('written', 'skipped', 'failed', 'moved')) ORDER BY finished_at",
+            (self._floor,),
+        )
+        return [(int(i), float(f)) for i, f in rows]
+
+    async def _handle_quietly(self, job_id: int, finished_at: float) -> None:
+        try:
+            await self.handle(job_id, finished_at)
+        except Exception:  # one job's file must not stop the others'
+            log.exception("writing the result file of job %s failed", job_id)
+
+    # ------------------------------------------------------------------ one job
+
+    async def handle(self, job_id: int, finished_at: float) -> None:
+        job = await self.store.get(job_id)
+        if job is None or job.state not in FINISHED or job.finished_at != finished_at:
+            return  # removed, or re-triggered since: its next finish is handled then
+        if await self._outcome(job) in FINAL_OUTCOMES:
+            return
+        folders = await wf.list_folders(self.db)
+        options = rf.options_for(self.settings(), wf.owner_of(folders, job.path))
+        if not options.anything:
+            return
+        document = Path(job.path)
+        move_to = rf.wants_source_moved(job, options)
+        if move_to:
+            document = await self._move(job, document, move_to, options.base)
+        if job.state != JobState.DONE or options.mode == "off":
+            if move_to:
+                await self._record(job, "moved", None, None, None)
+            return
+        await self._write(job, document, options)
+
+    async def _move(self, job: Job, document: Path, to: str, base: str | None) -> Path:
+        try:
+            moved = await asyncio.to_thread(rf.move_source, document, to, base)
+        except OSError as exc:
+            await self._log(job, f"the document could not be moved to {to}: {exc}")
+            return document
+        if moved is None:
+            await self._log(job, f"the document {document} was gone; it was not moved to {to}")
+            return document
+        await self._log(job, f"the document was moved to {moved}")
+        return moved
+
+    async def _write(self, job: Job, document: Path, options: rf.ResultOptions) -> None:
+        target = rf.target_path(document, job, options)
+        data = rf.render(job, options.fmt)
+        sha = rf.sha256_of(data)
+        there = await asyncio.to_thread(rf.file_sha256, target)
+        if there == sha:  # written before a crash, or the same answer again
+            await self._record(job, "written", target, sha, None)
+            return
+        if there is not None and not options.overwrite and not await self._ours(target, there):
+            message = NOT_OURS.format(path=target)
+            # no hash: the file is someone else's, and must never count as ours later
+            await self._record(job, "skipped", target, None, message)
+            await self._log(job, message)
+            return
+        # The intent first: a watcher that sees the new file finds it listed as ours.
+        await self._record(job, "writing", target, sha, None)
+        try:
+            await asyncio.to_thread(rf.write_atomically, target, data)
+        except OSError as exc:
+            message = (f"The result file {target} could not be written: "
+                       f"{exc.strerror or exc}. Check that the folder exists and is writable, "
+                       "then re-trigger the job.")
+            await self._record(job, "failed", target, None, message)
+            await self._log(job, message)
+            return
+        await self._record(job, "written", target, sha, None)
+        await self._log(job, f"result file written: {target}")
+        self.written.append(target)
+
+    # ------------------------------------------------------------------ records
+
+    async def _outcome(self, job: Job) -> str | None:
+        rows = await self.db.rows(
+            "SELECT outcome FROM result_files WHERE job_id = ? AND finished_at = ?",
+            (job.id, job.finished_at),
+        )
+        return str(rows[0][0]) if rows else None
+
+    async def _ours(self, path: Path, sha: str) -> bool:
+        rows = await self.db.rows(
+            "SELECT 1 FROM result_files WHERE path = ? AND sha256 = ? LIMIT 1", (str(path), sha)
+        )
+        return bool(rows)
+
+    async def _record(self, job: Job, outcome: str, path: Path | None, sha: str | None,
+                      message: str | None) -> None:  # fmt: skip
+        now = self.clock.wall()
+        args = (job.id, job.finished_at, outcome, None if path is None else str(path), sha,
+                message, now)
+
+        async def tx(t: Tx) -> None:
+            await t.all(
+                "INSERT INTO result_files (job_id, finished_at, outcome, path, sha256, "
+                "message, at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(job_id, finished_at) DO "
+                "UPDATE SET outcome = excluded.outcome, path = excluded.path, "
+                "sha256 = excluded.sha256, message = excluded.message, at = excluded.at",
+                args,
+            )
+
+        await self.db.write(tx)
+
+    async def _log(self, job: Job, message: str) -> None:
+        now = self.clock.wall()
+        await self.db.write(lambda t: log_line(t, job.id, now, message))
