@@ -23,6 +23,7 @@ from core.export import export
 from core.logs import setup_logging
 from core.settings import SettingsError
 from core.states import ALL_STATES, OUTPUT_TRUNCATED, JobState
+from core.watch_cli import add_watch_parser, watch_command
 
 
 class CliError(Exception):
@@ -48,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run the worker in this terminal; Ctrl-C stops cleanly")
     p.add_argument("--until-empty", action="store_true", help="exit when the queue is empty")
+    p.add_argument("--watch", action="store_true",
+                   help="also watch the watch folders (see 'paceline-cli watch')")
 
     p = sub.add_parser("status", help="counts per state, ETA, backoff, totals")
     p.add_argument("--json", action="store_true")
@@ -82,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="*", type=int, metavar="ID")
     p.add_argument("--format", choices=["md", "json", "csv"], default="md")
     p.add_argument("-o", "--output", type=Path)
+    add_watch_parser(sub)
     return parser
 
 
@@ -160,7 +164,12 @@ async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:
             raise CliError(f"nothing added: {len(report.rejected)} rejected")
         return 0
     if cmd == "run":
-        return await _run_worker(engine, args.until_empty)
+        return await _run_worker(engine, args.until_empty, watch=args.watch)
+    if cmd == "watch":
+        try:
+            return await watch_command(engine, args, out)
+        except ValueError as exc:  # no such folder, an unknown profile, a bad option
+            raise CliError(str(exc), 2) from exc
     if cmd == "status":
         status = await engine.status()
         if args.json:
@@ -264,11 +273,20 @@ async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:
     raise CliError(f"unknown command {cmd}", 2)
 
 
-async def _run_worker(engine: Engine, until_empty: bool) -> int:
+async def _run_worker(engine: Engine, until_empty: bool, watch: bool = False) -> int:
+    if watch and until_empty:
+        raise CliError("--watch keeps running to queue new documents: leave out --until-empty.",
+                       2)
     try:
         worker = await engine.start_worker("paceline-cli run")
     except WorkerLocked as exc:
         raise CliError(str(exc), 3) from exc
+    if watch:
+        await engine.start_watching()
+        folders = await engine.watch_folders()
+        sys.stderr.write(f"watching {len(folders)} folder(s)\n" if folders else
+                         "no watch folders yet: add one with 'paceline-cli watch add FOLDER' "
+                         "(picked up within a few seconds)\n")
     loop = asyncio.get_running_loop()
     interrupted = False
 

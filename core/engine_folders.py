@@ -119,6 +119,8 @@ class FolderDoor:
     def _folders_changed(self) -> None:
         if self.watcher is not None:
             self.watcher.reload_soon()
+        if self.results is not None:
+            self.results.folders_changed()
 
     # ------------------------------------------------------------------ running them
 

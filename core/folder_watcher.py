@@ -134,7 +134,8 @@ class FolderWatcher:
         self._task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[], None]] = []
         self.enqueued = 0  # files handed to the queue as new jobs, since start
-        self.ready_batches = 0
+        self.ready_batches = 0  # add_paths calls (one transaction each)
+        self.looks = 0  # stat calls on files waiting to be complete
 
     # ------------------------------------------------------------------ life
 
@@ -416,6 +417,7 @@ class FolderWatcher:
         if not due:
             return
         stats = await asyncio.to_thread(_stat_all, due)
+        self.looks += len(stats)
         now = loop.time()
         ready: dict[int, list[tuple[str, Stat]]] = {}
         for path, stat in stats.items():

@@ -9,6 +9,10 @@ after. Only the worker lock's holder runs a writer, so two processes never race 
 A crash between a job's commit and its file is made good at the next start: every job finished
 since the previous worker started that has no recorded outcome is handled then; writing the
 same bytes again is harmless, and recognised as our own file.
+
+When no result files are asked for, a finished job costs no database statement: the folders
+are read at most once a second, and how far the writer got (``results_floor``: every job that
+finished before it was looked at) is stored every few seconds and at a clean stop.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,6 +41,8 @@ log = logging.getLogger(__name__)
 FINISHED = (JobState.DONE, JobState.FAILED)
 FINAL_OUTCOMES = ("written", "skipped", "failed", "moved")
 FLOOR_KEY = "results_floor"
+FLOOR_SAVE_S = 5.0  # how often the floor is stored while jobs finish
+FOLDERS_TTL_S = 1.0  # the watch folders (with their result options) are read this often
 
 NOT_OURS = (
     "The result file {path} was not written: a file of that name is there that Paceline did "
@@ -50,10 +57,14 @@ class ResultWriter:
         self.db = store.db
         self.settings = settings
         self.clock = clock
-        self._queue: asyncio.Queue[tuple[int, float] | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[Job | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
-        self._floor = 0.0
+        self._floor = 0.0  # every job that finished up to here has been looked at
+        self._floor_saved = 0.0
+        self._caught_up = asyncio.Event()
+        self._folders: list[wf.WatchFolder] = []
+        self._folders_read = float("-inf")
         self.written: list[Path] = []  # this session's files, for tests and the log
 
     async def start(self) -> None:
@@ -83,62 +94,89 @@ class ResultWriter:
 
     async def idle(self) -> None:
         """Wait until every finished job seen so far has been handled (for tests)."""
+        await self._caught_up.wait()
         await self._queue.join()
+
+    def folders_changed(self) -> None:
+        """A watch folder was added, changed or removed in this process: read them again."""
+        self._folders_read = float("-inf")
 
     def _on_event(self, event: Event) -> None:
         if not isinstance(event, JobChanged):
             return
         job = event.job
         if job.state in FINISHED and job.finished_at is not None and (
-            job.finished_at >= self._floor
+            job.finished_at > self._floor
         ):
-            self._queue.put_nowait((job.id, job.finished_at))
+            self._queue.put_nowait(job)
 
     async def _run(self, session_start: float) -> None:
         try:
-            for item in await self._missed():
-                await self._handle_quietly(*item)
-            # Everything finished before this session is handled: a crash from now on is
-            # made good from here.
-            await self.db.write(lambda t: t.all(UPSERT_META, (FLOOR_KEY, repr(session_start))))
+            for job_id in await self._missed():
+                job = await self.store.get(job_id)
+                if job is not None and job.state in FINISHED:
+                    await self._handle_quietly(job)
+            # Everything that finished before this session has been looked at.
+            self._floor = max(self._floor, session_start)
+            await self._save_floor()
         except Exception:
             log.exception("catching up on result files failed")
+        finally:
+            self._caught_up.set()
         while True:
-            item = await self._queue.get()
+            job = await self._queue.get()
             try:
-                if item is None:
+                if job is None:
+                    await self._save_floor()
                     return
-                await self._handle_quietly(*item)
+                await self._handle_quietly(job)
+                assert job.finished_at is not None
+                self._floor = max(self._floor, job.finished_at)
+                if self.clock.wall() - self._floor_saved >= FLOOR_SAVE_S:
+                    await self._save_floor()
             finally:
                 self._queue.task_done()
 
-    async def _missed(self) -> list[tuple[int, float]]:
+    async def _save_floor(self) -> None:
+        floor = self._floor
+        await self.db.write(lambda t: t.all(UPSERT_META, (FLOOR_KEY, repr(floor))))
+        self._floor_saved = self.clock.wall()
+
+    async def _missed(self) -> list[int]:
+        """Jobs that finished since the floor without a recorded outcome: a crash came
+        between their commit and their file."""
         rows = await self.db.rows(
-            "SELECT id, finished_at FROM jobs WHERE state IN ('done', 'failed') "
-            "AND finished_at >= ? AND NOT EXISTS (SELECT 1 FROM result_files r "
+            "SELECT id FROM jobs WHERE state IN ('done', 'failed') "
+            "AND finished_at > ? AND NOT EXISTS (SELECT 1 FROM result_files r "
             "WHERE r.job_id = jobs.id AND r.finished_at = jobs.finished_at "
             "AND r.outcome IN ('written', 'skipped', 'failed', 'moved')) ORDER BY finished_at",
             (self._floor,),
         )
-        return [(int(i), float(f)) for i, f in rows]
+        return [int(r[0]) for r in rows]
 
-    async def _handle_quietly(self, job_id: int, finished_at: float) -> None:
+    async def _handle_quietly(self, job: Job) -> None:
         try:
-            await self.handle(job_id, finished_at)
+            await self.handle(job)
         except Exception:  # one job's file must not stop the others'
-            log.exception("writing the result file of job %s failed", job_id)
+            log.exception("writing the result file of job %s failed", job.id)
+
+    async def _watch_folders(self) -> list[wf.WatchFolder]:
+        now = time.monotonic()  # real time: another process may change them
+        if now - self._folders_read >= FOLDERS_TTL_S:
+            self._folders = await wf.list_folders(self.db)
+            self._folders_read = now
+        return self._folders
 
     # ------------------------------------------------------------------ one job
 
-    async def handle(self, job_id: int, finished_at: float) -> None:
-        job = await self.store.get(job_id)
-        if job is None or job.state not in FINISHED or job.finished_at != finished_at:
-            return  # removed, or re-triggered since: its next finish is handled then
-        if await self._outcome(job) in FINAL_OUTCOMES:
-            return
-        folders = await wf.list_folders(self.db)
+    async def handle(self, job: Job) -> None:
+        """Write ``job``'s result file and move its document, as its options say (``job`` as
+        it was when it finished: a re-trigger since does not undo that finish)."""
+        folders = await self._watch_folders()
         options = rf.options_for(self.settings(), wf.owner_of(folders, job.path))
         if not options.anything:
+            return
+        if await self._outcome(job) in FINAL_OUTCOMES:
             return
         document = Path(job.path)
         move_to = rf.wants_source_moved(job, options)
