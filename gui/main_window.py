@@ -65,6 +65,7 @@ from gui.add_report import summarize
 from gui.banner import Banner, QueueBanner, WaitInfo
 from gui.detail_pane import DetailPane
 from gui.drop_overlay import DropOverlay
+from gui.folders_pane import FoldersPane
 from gui.icons import app_icon, line_icon
 from gui.job_actions import JobActions
 from gui.job_filter import JobFilter
@@ -166,6 +167,10 @@ class MainWindow(QMainWindow):
         self.job_actions.raise_output_limit = self.raise_output_limit
         self._build_window_actions()
         self._build_central()
+        # Watch folders: a dock under the jobs and the detail pane (View → Folders).
+        self.folders_pane = FoldersPane(engine, runner, self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.folders_pane)
+        self.folders_pane.hide()  # shown when there are folders, or asked for
         self._build_menus()
         self._build_toolbar()
         self.status = StatusSummaryBar(self)
@@ -357,6 +362,10 @@ class MainWindow(QMainWindow):
 
         view_menu = bar.addMenu(self.tr("&View"))
         view_menu.addAction(self.find_action)
+        folders_action = self.folders_pane.toggleViewAction()
+        folders_action.setText(self.tr("&Folders"))
+        folders_action.setShortcut(QKeySequence("Ctrl+Shift+F"))
+        view_menu.addAction(folders_action)
 
         help_menu = bar.addMenu(self.tr("&Help"))
         help_menu.addAction(self.about_action)
@@ -405,12 +414,14 @@ class MainWindow(QMainWindow):
         self.job_actions.set_paused(meta.paused)
         await self.summary.refresh_now()
         await self.job_actions.refresh_failed_kinds()
+        await self.folders_pane.load()
         self._ticker.start()
 
     def detach(self) -> None:
         """Stop listening to the engine (before it closes)."""
         self._ticker.stop()
         self._unsubscribe()
+        self.folders_pane.detach()
         self.tray.hide()
 
     # ------------------------------------------------------------------ events from the core
@@ -750,6 +761,11 @@ class MainWindow(QMainWindow):
                 restore(value)
         if not state.contains("splitter"):
             self.splitter.setSizes([self.height() * 3 // 5, self.height() * 2 // 5])
+        if not state.contains("windowState"):
+            # the pane's first height: a few folders, the jobs keep most of the window
+            self.resizeDocks([self.folders_pane], [190], Qt.Orientation.Vertical)
+            if self.folders_pane.folders:
+                self.folders_pane.show()  # a first start with watch folders (from the CLI)
         try:
             tab = int(state.value("tab", 0))
         except (TypeError, ValueError):

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -77,6 +78,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._pacing_tab(), self.tr("Pacing"))
         self.tabs.addTab(self._queue_tab(), self.tr("Queue"))
         self.tabs.addTab(self._profiles_tab(), self.tr("Profiles"))
+        self.tabs.addTab(self._folders_tab(), self.tr("Folders"))
         self.tabs.addTab(self._desktop_tab(), self.tr("Desktop"))
 
         self.error = Banner(self)
@@ -262,6 +264,54 @@ class SettingsDialog(QDialog):
         form.addRow("", note)
         return page
 
+    def _folders_tab(self) -> QWidget:
+        """Result files for every finished job; a watch folder may choose its own (the
+        Folders pane of the window lists the watch folders)."""
+        page = QWidget(self)
+        form = QFormLayout(page)
+        self.result_files = QComboBox(page)
+        self.result_files.setObjectName("resultFiles")
+        self.result_files.addItem(self.tr("None"), "off")
+        self.result_files.addItem(self.tr("Beside each document (report.pdf.summary.md)"),
+                                  "beside")
+        self.result_files.addItem(self.tr("In an output folder"), "folder")
+        self.result_files.currentIndexChanged.connect(self._result_files_changed)
+        form.addRow(self.tr("Result files:"), self.result_files)
+        folder_row = QHBoxLayout()
+        self.result_folder = QLineEdit(page)
+        self.result_folder.setPlaceholderText(self.tr("Where result files go"))
+        self.result_folder_button = QPushButton(self.tr("Browse…"), page)
+        self.result_folder_button.clicked.connect(self._browse_result_folder)
+        folder_row.addWidget(self.result_folder, 1)
+        folder_row.addWidget(self.result_folder_button)
+        form.addRow(self.tr("Output folder:"), folder_row)
+        self.result_format = QComboBox(page)
+        self.result_format.addItem(self.tr("Markdown (.md)"), "md")
+        self.result_format.addItem(self.tr("JSON (.json)"), "json")
+        form.addRow(self.tr("Format:"), self.result_format)
+        self.result_overwrite = QCheckBox(
+            self.tr("Replace files of that name that Paceline did not write"), page)
+        form.addRow(self.tr("Existing files:"), self.result_overwrite)
+        note = QLabel(self.tr(
+            "Each file is written whole or not at all. Without the box above, a file "
+            "Paceline did not write (or that was edited since) is left as it is, and the "
+            "job's log says so. Watch folders are listed in the window's Folders pane "
+            "(View → Folders); each can choose its own result files."), page)
+        note.setWordWrap(True)
+        form.addRow("", note)
+        return page
+
+    def _result_files_changed(self) -> None:
+        in_folder = self.result_files.currentData() == "folder"
+        self.result_folder.setEnabled(in_folder)
+        self.result_folder_button.setEnabled(in_folder)
+
+    def _browse_result_folder(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, self.tr("Output folder"),
+                                                  self.result_folder.text())
+        if chosen:
+            self.result_folder.setText(chosen)
+
     def _seconds(self, parent: QWidget, low: float, high: float) -> QDoubleSpinBox:
         box = QDoubleSpinBox(parent)
         box.setRange(low, high)
@@ -289,6 +339,11 @@ class SettingsDialog(QDialog):
         self.close_to_tray.setChecked(s.close_to_tray)
         self.notifications.setChecked(s.notifications)
         self.language.setCurrentIndex(max(0, self.language.findData(s.language)))
+        self.result_files.setCurrentIndex(max(0, self.result_files.findData(s.result_files)))
+        self.result_folder.setText(s.result_folder)
+        self.result_format.setCurrentIndex(max(0, self.result_format.findData(s.result_format)))
+        self.result_overwrite.setChecked(s.result_overwrite)
+        self._result_files_changed()
         self._mark_overrides()
         self._provider_changed()
         self._preset_changed()
@@ -317,6 +372,10 @@ class SettingsDialog(QDialog):
             close_to_tray=self.close_to_tray.isChecked(),
             notifications=self.notifications.isChecked(),
             language=str(self.language.currentData() or ""),
+            result_files=str(self.result_files.currentData()),
+            result_folder=self.result_folder.text().strip(),
+            result_format=str(self.result_format.currentData()),
+            result_overwrite=self.result_overwrite.isChecked(),
         )
 
     def save(self) -> Settings | None:

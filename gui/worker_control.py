@@ -77,6 +77,9 @@ class WorkerControl:
             self.on_change()
             return False
         self._task = asyncio.ensure_future(self._run())
+        # The window's worker watches the watch folders too (one watcher per queue: the
+        # worker lock's holder); a monitoring window leaves them to the other worker.
+        await self.engine.start_watching()
         self.on_change()
         return True
 

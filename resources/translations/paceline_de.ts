@@ -634,6 +634,198 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
     </message>
 </context>
 <context>
+    <name>FolderField</name>
+    <message>
+        <location filename="../../gui/watch_folder_dialog.py" line="+44"/>
+        <source>Browse…</source>
+        <translation>Durchsuchen…</translation>
+    </message>
+</context>
+<context>
+    <name>FoldersPane</name>
+    <message>
+        <location filename="../../gui/folders_pane.py" line="+61"/>
+        <source>Folders</source>
+        <translation>Ordner</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Folder</source>
+        <translation>Ordner</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Profile</source>
+        <translation>Profil</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Files</source>
+        <translation>Dateien</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Result files</source>
+        <translation>Ergebnisdateien</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>State</source>
+        <translation>Zustand</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Queued</source>
+        <translation>Wartend</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Done</source>
+        <translation>Fertig</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Failed</source>
+        <translation>Fehlgeschlagen</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>No watch folders yet. Add one: documents that a scanner, a mail rule or a sync client puts there are queued by themselves, once they are complete.</source>
+        <translation>Noch keine überwachten Ordner. Fügen Sie einen hinzu: Dokumente, die ein Scanner, eine Mailregel oder ein Sync-Programm dort ablegt, kommen von selbst in die Warteschlange, sobald sie vollständig sind.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Add…</source>
+        <translation>Hinzufügen…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Watch a folder</source>
+        <translation>Einen Ordner überwachen</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Options…</source>
+        <translation>Optionen…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+155"/>
+        <source>Pause</source>
+        <translation>Anhalten</translation>
+    </message>
+    <message>
+        <location line="-152"/>
+        <source>Remove</source>
+        <translation>Entfernen</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Stop watching the folder (its jobs stay)</source>
+        <translation>Den Ordner nicht mehr überwachen (seine Aufträge bleiben)</translation>
+    </message>
+    <message>
+        <location line="+46"/>
+        <source>Reading the watch folders</source>
+        <translation>Überwachte Ordner lesen</translation>
+    </message>
+    <message>
+        <location line="+49"/>
+        <source>Paused</source>
+        <translation>Angehalten</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Unavailable</source>
+        <translation>Nicht erreichbar</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The folder cannot be reached (an unplugged disk or a network share that is gone?). Watching resumes by itself when it is back.</source>
+        <translation>Der Ordner ist nicht erreichbar (ein abgezogenes Laufwerk oder eine getrennte Netzwerkfreigabe?). Die Überwachung geht von selbst weiter, sobald er wieder da ist.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Watching</source>
+        <translation>Wird überwacht</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not watched</source>
+        <translation>Nicht überwacht</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>No worker runs this queue: the folder is watched while the window&apos;s worker or &apos;paceline-cli run --watch&apos; runs.</source>
+        <translation>Kein Worker bearbeitet diese Warteschlange: Der Ordner wird überwacht, solange der Worker des Fensters oder „paceline-cli run --watch“ läuft.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Done documents move to %1</source>
+        <translation>Fertige Dokumente werden nach %1 verschoben</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Failed documents move to %1</source>
+        <translation>Fehlgeschlagene Dokumente werden nach %1 verschoben</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>All documents</source>
+        <translation>Alle Dokumente</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1, not in subfolders</source>
+        <translation>%1, ohne Unterordner</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Beside, %1</source>
+        <translation>Daneben, %1</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>In %1, %2</source>
+        <translation>Im Ordner %1, %2</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>None</source>
+        <translation>Keine</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1 (Settings)</source>
+        <translation>%1 (Einstellungen)</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Resume</source>
+        <translation>Fortsetzen</translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>Pausing the watch folder</source>
+        <translation>Überwachten Ordner anhalten</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Stop watching</source>
+        <translation>Nicht mehr überwachen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stop watching %1? Its documents and their jobs stay as they are.</source>
+        <translation>%1 nicht mehr überwachen? Seine Dokumente und ihre Aufträge bleiben, wie sie sind.</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Removing the watch folder</source>
+        <translation>Überwachten Ordner entfernen</translation>
+    </message>
+</context>
+<context>
     <name>Format</name>
     <message>
         <location filename="../../gui/formatting.py" line="+30"/>
@@ -1183,7 +1375,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
     </message>
     <message>
         <location line="+52"/>
-        <location filename="../../gui/main_window.py" line="+114"/>
+        <location filename="../../gui/main_window.py" line="+115"/>
         <source>%1, %2</source>
         <translation>%1, %2</translation>
     </message>
@@ -1242,7 +1434,7 @@ Fehlerart: %2</translation>
         <translation>Paceline</translation>
     </message>
     <message>
-        <location line="+99"/>
+        <location line="+103"/>
         <source>Add &amp;files…</source>
         <translation>&amp;Dateien hinzufügen…</translation>
     </message>
@@ -1343,6 +1535,11 @@ Fehlerart: %2</translation>
     </message>
     <message>
         <location line="+3"/>
+        <source>&amp;Folders</source>
+        <translation>&amp;Ordner</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>&amp;Help</source>
         <translation>&amp;Hilfe</translation>
     </message>
@@ -1352,7 +1549,7 @@ Fehlerart: %2</translation>
         <translation>Hauptleiste</translation>
     </message>
     <message>
-        <location line="+104"/>
+        <location line="+106"/>
         <source>Reading the failed jobs</source>
         <translation>Lesen der fehlgeschlagenen Aufträge</translation>
     </message>
@@ -1483,7 +1680,7 @@ Eine Warteschlange für Dokumentanalysen über ratenbegrenzte Sprachmodell-APIs.
 Datenordner: %2</translation>
     </message>
     <message>
-        <location line="+87"/>
+        <location line="+92"/>
         <source>%1: %2</source>
         <translation>%1: %2</translation>
     </message>
@@ -1653,7 +1850,7 @@ Datenordner: %2</translation>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="+63"/>
+        <location filename="../../gui/settings_dialog.py" line="+64"/>
         <source>Paceline Settings</source>
         <translation>Paceline-Einstellungen</translation>
     </message>
@@ -1676,6 +1873,11 @@ Datenordner: %2</translation>
         <location line="+1"/>
         <source>Profiles</source>
         <translation>Profile</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Folders</source>
+        <translation>Ordner</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -1888,12 +2090,82 @@ Datenordner: %2</translation>
         <translation>Eine neue Sprache gilt ab dem nächsten Start von Paceline.</translation>
     </message>
     <message>
+        <location line="+12"/>
+        <source>None</source>
+        <translation>Keine</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Beside each document (report.pdf.summary.md)</source>
+        <translation>Neben jedem Dokument (report.pdf.summary.md)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>In an output folder</source>
+        <translation>In einem Ausgabeordner</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Result files:</source>
+        <translation>Ergebnisdateien:</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Where result files go</source>
+        <translation>Wohin die Ergebnisdateien kommen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Browse…</source>
+        <translation>Durchsuchen…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Output folder:</source>
+        <translation>Ausgabeordner:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Markdown (.md)</source>
+        <translation>Markdown-Datei (.md)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>JSON (.json)</source>
+        <translation>JSON-Datei (.json)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Format:</source>
+        <translation>Dateiformat:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Replace files of that name that Paceline did not write</source>
+        <translation>Gleichnamige Dateien ersetzen, die Paceline nicht geschrieben hat</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Existing files:</source>
+        <translation>Vorhandene Dateien:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Each file is written whole or not at all. Without the box above, a file Paceline did not write (or that was edited since) is left as it is, and the job&apos;s log says so. Watch folders are listed in the window&apos;s Folders pane (View → Folders); each can choose its own result files.</source>
+        <translation>Jede Datei wird ganz oder gar nicht geschrieben. Ohne das Häkchen oben bleibt eine Datei, die Paceline nicht geschrieben hat (oder die seitdem bearbeitet wurde), wie sie ist, und das Protokoll des Auftrags sagt es. Die überwachten Ordner stehen im Bereich „Ordner“ des Fensters (Ansicht → Ordner); jeder kann eigene Ergebnisdateien wählen.</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Output folder</source>
+        <translation>Ausgabeordner</translation>
+    </message>
+    <message>
         <location line="+9"/>
         <source> s</source>
         <translation> s</translation>
     </message>
     <message>
-        <location line="+60"/>
+        <location line="+69"/>
         <source>These settings cannot be saved.</source>
         <translation>Diese Einstellungen können nicht gespeichert werden.</translation>
     </message>
@@ -2122,6 +2394,151 @@ Datenordner: %2</translation>
         <location line="+17"/>
         <source>Paceline</source>
         <translation>Paceline</translation>
+    </message>
+</context>
+<context>
+    <name>WatchFolderDialog</name>
+    <message>
+        <location filename="../../gui/watch_folder_dialog.py" line="+21"/>
+        <source>Watch a folder</source>
+        <translation>Einen Ordner überwachen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Watch folder options</source>
+        <translation>Optionen des überwachten Ordners</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Folder to watch</source>
+        <translation>Zu überwachender Ordner</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>The folder to watch</source>
+        <translation>Der zu überwachende Ordner</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Folder:</source>
+        <translation>Ordner:</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Profile:</source>
+        <translation>Profil:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Also documents in its subfolders</source>
+        <translation>Auch Dokumente in seinen Unterordnern</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>All documents (or e.g. *.pdf;*.docx)</source>
+        <translation>Alle Dokumente (oder z. B. *.pdf;*.docx)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Files:</source>
+        <translation>Dateien:</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+10"/>
+        <source>As in Settings → Folders</source>
+        <translation>Wie unter Einstellungen → Ordner</translation>
+    </message>
+    <message>
+        <location line="-9"/>
+        <source>None</source>
+        <translation>Keine</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Beside each document</source>
+        <translation>Neben jedem Dokument</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>In an output folder</source>
+        <translation>In einem Ausgabeordner</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Result files:</source>
+        <translation>Ergebnisdateien:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Output folder</source>
+        <translation>Ausgabeordner</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Where result files go</source>
+        <translation>Wohin die Ergebnisdateien kommen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Output folder:</source>
+        <translation>Ausgabeordner:</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Markdown (.md)</source>
+        <translation>Markdown-Datei (.md)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>JSON (.json)</source>
+        <translation>JSON-Datei (.json)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Format:</source>
+        <translation>Dateiformat:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Move done documents to</source>
+        <translation>Fertige Dokumente verschieben nach</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+3"/>
+        <source>Leave them where they are</source>
+        <translation>Dort lassen, wo sie sind</translation>
+    </message>
+    <message>
+        <location line="-2"/>
+        <source>Move done documents to:</source>
+        <translation>Fertige Dokumente verschieben nach:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Move failed documents to</source>
+        <translation>Fehlgeschlagene Dokumente verschieben nach</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Move failed documents to:</source>
+        <translation>Fehlgeschlagene verschieben nach:</translation>
+    </message>
+    <message>
+        <location line="+50"/>
+        <source>Choose the folder to watch.</source>
+        <translation>Wählen Sie den zu überwachenden Ordner.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Saving the watch folder</source>
+        <translation>Überwachten Ordner speichern</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>This folder cannot be watched.</source>
+        <translation>Dieser Ordner kann nicht überwacht werden.</translation>
     </message>
 </context>
 </TS>
