@@ -35,7 +35,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -62,6 +62,7 @@ class InstantAnalyzer:
 
     engine = "instant:bench"
     paced = True
+    vision = None  # reads text only
     provider = "instant"
     model = "bench"
     part_chars = 24_000
@@ -71,7 +72,8 @@ class InstantAnalyzer:
 
 
     async def analyze_part(
-        self, text: str, profile: Profile, *, index: int, count: int, progress: Progress
+        self, text: str, profile: Profile, *, index: int, count: int, progress: Progress,
+        images: Sequence[Any] = (),
     ) -> CallResult:
         return CallResult(f"ok {len(text)}", prompt_tokens=len(text) // 4, completion_tokens=1)
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.analyzers.base import Analyzer, CallResult, Progress, cut_off_message
 from core.changes import QueueMeta
@@ -25,10 +24,12 @@ from core.eta import CallTimes
 from core.events import EventBus, JobProgress
 from core.jobs import Lease, Profile
 from core.pacing import Pacer
+from core.part_inputs import PartInput, cut_document, text_sha
 from core.queue import PartPlan
 from core.saving import MustStop, Persister
 from core.states import DOUBTFUL_TEXT
 from core.store import Store
+from core.vision import image_tokens
 from core.waits import StoredWait
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,9 @@ class JobSteps:
 
     async def _process(self, lease: Lease, running: RunningJob) -> None:
         job = lease.job
-        document = await extract_async(job.path, self.limits, expect_sha256=job.sha256)
+        # Scans and pictures are rendered only for a model that can read them.
+        limits = replace(self.limits, render_images=self.analyzer.vision is not None)
+        document = await extract_async(job.path, limits, expect_sha256=job.sha256)
         if document.notes:
             await self.persist.retry_busy(
                 lambda: self.store.note(lease, [f"reading: {n}" for n in document.notes])
@@ -145,12 +148,12 @@ class JobSteps:
                 "sent, so nothing was spent. Open the file to check it; if it reads correctly "
                 "there, re-trigger the job to send it anyway.",
             )
-        chunks = self.analyzer.split(document.text)
+        chunks = cut_document(document, self.analyzer)
         multi = len(chunks) > 1
         size = self.analyzer.part_chars
-        plan = [PartPlan(_sha(c), size) for c in chunks]
+        plan = [PartPlan(c.sha, size) for c in chunks]
         if multi:
-            plan.append(PartPlan(_sha("combine\0" + "\0".join(p.text_sha for p in plan)), size))
+            plan.append(PartPlan(text_sha("combine\0" + "\0".join(p.text_sha for p in plan)), size))
         running.parts_planned = len(plan)
         done: dict[int, str] = {}
         if multi or job.parts_planned > 1 or job.parts_done:
@@ -174,10 +177,15 @@ class JobSteps:
                 continue
 
             def call(
-                progress: Progress, chunk: str = chunk, idx: int = idx
+                progress: Progress, chunk: PartInput = chunk, idx: int = idx
             ) -> Awaitable[CallResult]:
                 return self.analyzer.analyze_part(
-                    chunk, profile, index=idx, count=len(chunks), progress=progress
+                    chunk.text,
+                    profile,
+                    index=idx,
+                    count=len(chunks),
+                    progress=progress,
+                    images=chunk.images,
                 )
 
             note = f"sending part {idx + 1} of {len(chunks)}" if multi else "sending the request"
@@ -185,7 +193,7 @@ class JobSteps:
             if result.cut_off:
                 cut.append((result, f"part {idx + 1} of {len(chunks)}" if multi else ""))
             if not multi:
-                final, final_seconds, final_units = result, seconds, len(chunk)
+                final, final_seconds, final_units = result, seconds, chunk.units
             else:
                 await self.persist.save_answer(
                     lease,
@@ -194,7 +202,7 @@ class JobSteps:
                             lease, idx, result.text,
                             prompt_tokens=result.prompt_tokens,
                             completion_tokens=result.completion_tokens,
-                            duration_s=seconds, engine=self.analyzer.engine, units=len(chunk),
+                            duration_s=seconds, engine=self.analyzer.engine, units=chunk.units,
                         )
                     ),
                 )  # fmt: skip
@@ -208,7 +216,12 @@ class JobSteps:
                 return self.analyzer.combine(results, profile, progress=progress)
 
             final, final_seconds = await self._call(
-                running, len(chunks), plan[-1], joined, combine, "sending the combining call"
+                running,
+                len(chunks),
+                plan[-1],
+                PartInput(joined),
+                combine,
+                "sending the combining call",
             )
             final_units = len(joined)
         if final is None:
@@ -246,7 +259,7 @@ class JobSteps:
         running: RunningJob,
         idx: int,
         part: PartPlan,
-        text: str,
+        sent: PartInput,
         call: Callable[[Progress], Awaitable[CallResult]],
         note: str,
     ) -> tuple[CallResult, float]:
@@ -254,13 +267,18 @@ class JobSteps:
             raise _Yield
         lease = running.lease
         paced = self.analyzer.paced
-        cost = self.pacer.token_cost(len(text)) if paced else 0
+        cost = self.pacer.token_cost(len(sent.text)) if paced else 0
+        if cost:  # tokens are paced: the images count too
+            cost += sum(image_tokens(i.width, i.height) for i in sent.images)
         paced_at: float | None = None
         if paced:
             async with self._turn:
                 await self._turn.wait_for(
-                    lambda: not self._first_call or self._first_call[0] == lease.job_id
-                    or lease.job_id not in self._first_call
+                    lambda: (
+                        not self._first_call
+                        or self._first_call[0] == lease.job_id
+                        or lease.job_id not in self._first_call
+                    )
                 )
             try:
                 await self.pacer.acquire(cost)
@@ -293,8 +311,9 @@ class JobSteps:
         except JobError as error:
             running.call_in_flight = running.paid_unsaved = False
             if paced:
-                self.pacer.on_failure(error, retryable=error.error_class in RETRIED,
-                                      started=paced_at)
+                self.pacer.on_failure(
+                    error, retryable=error.error_class in RETRIED, started=paced_at
+                )
             raise
         except asyncio.CancelledError:
             raise
@@ -307,13 +326,17 @@ class JobSteps:
         running.call_in_flight = False
         if paced:
             self.pacer.on_success(
-                result.headers, cost_tokens=cost, prompt_chars=len(text),
-                prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens,
+                # Image tokens would spoil the characters-per-token ratio learned from text.
+                result.headers,
+                cost_tokens=cost,
+                prompt_chars=0 if sent.images else len(sent.text),
+                prompt_tokens=result.prompt_tokens,
+                completion_tokens=result.completion_tokens,
                 started=paced_at,
             )
             # Adaptive pacing may now allow more calls in flight: let the loop claim at once.
             self._wake.set()
-        self.times.add(len(text), seconds)
+        self.times.add(sent.units, seconds)
         return result, seconds
 
     # ------------------------------------------------------------------ outcomes
@@ -406,7 +429,3 @@ class JobSteps:
         return StoredWait(
             until, wait.kind or "backoff", wait.reason, wait.failures, since=wait.since
         )
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-

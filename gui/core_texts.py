@@ -34,6 +34,7 @@ def error_kind_label(kind: str | None) -> str:
         "empty": translate("CoreTexts", "Empty document"),
         "encrypted": translate("CoreTexts", "Encrypted document"),
         "no_text_layer": translate("CoreTexts", "No text layer"),
+        "needs_vision": translate("CoreTexts", "Needs a model that reads images"),
         "corrupt": translate("CoreTexts", "Damaged document"),
         "too_large": translate("CoreTexts", "Too large"),
         "missing": translate("CoreTexts", "File missing"),

@@ -36,7 +36,7 @@ The offline analyzer needs no key and no network. It counts the words, guesses t
 picks keywords and writes a short extractive summary of the document.
 """
 # Formats whose readers core.documents imports lazily: a frozen bundle must contain them.
-REQUIRED_SUFFIXES = (".txt", ".md", ".html", ".pdf", ".docx")
+REQUIRED_SUFFIXES = (".txt", ".md", ".html", ".pdf", ".docx", ".png")
 
 
 class SelfTestFailure(Exception):

@@ -154,6 +154,16 @@ class SettingsDialog(QDialog):
         self.context_chars.setToolTip(self.tr(
             "Longer documents are split into parts of this size; each part is one call."))
         form.addRow(self.tr("Part size:"), self.context_chars)
+
+        self.vision = QComboBox(page)
+        self.vision.addItem(self.tr("Automatic (from the model's name)"), "auto")
+        self.vision.addItem(self.tr("Yes"), "yes")
+        self.vision.addItem(self.tr("No"), "no")
+        self.vision.setToolTip(self.tr(
+            "Scanned PDFs and pictures of pages are sent as images to a model that reads "
+            "them, such as Qwen-VL, Qwen-OCR or GPT-4o. Say Yes for such a model whose name "
+            "Paceline does not know."))
+        form.addRow(self.tr("Model reads images:"), self.vision)
         return page
 
     def _pacing_tab(self) -> QWidget:
@@ -327,6 +337,7 @@ class SettingsDialog(QDialog):
         self.api_base.setText(s.api_base)
         self.model.setCurrentText(s.model)
         self.context_chars.setValue(s.context_chars)
+        self.vision.setCurrentIndex(max(0, self.vision.findData(s.vision)))
         self.pacing.setCurrentIndex(max(0, self.pacing.findData(s.pacing)))
         self.pause_s.setValue(s.pause_s)
         self.max_in_flight.setValue(s.max_in_flight)
@@ -359,6 +370,7 @@ class SettingsDialog(QDialog):
             api_base=self.api_base.text().strip(),
             model=self.model.currentText().strip(),
             context_chars=self.context_chars.value(),
+            vision=str(self.vision.currentData()),
             pacing=str(self.pacing.currentData()),
             pause_s=self.pause_s.value(),
             max_in_flight=self.max_in_flight.value(),
@@ -425,7 +437,7 @@ class SettingsDialog(QDialog):
     def _provider_changed(self) -> None:
         remote = self._is_openai()
         for widget in (self.preset, self.api_base, self.model, self.fetch_models_button,
-                       self.api_key, self.forget_key_button, self.context_chars):
+                       self.api_key, self.forget_key_button, self.context_chars, self.vision):
             widget.setEnabled(remote)
         self._mark_overrides()  # a value set by the environment stays read-only
 

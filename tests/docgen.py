@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import docx
+from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfWriter
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
 _MIB = 1024 * 1024
@@ -44,6 +46,32 @@ def make_image_only_pdf(path: Path, pages: int = 1) -> Path:
         pdf.rect(72, 400, 300, 200, fill=1)
         pdf.showPage()
     pdf.save()
+    return path
+
+
+def page_picture(text: str, size: tuple[int, int] = (1240, 1754)) -> Image.Image:
+    """A page as a scanner sees it: black words on a slightly grey page (150 dpi A4)."""
+    picture = Image.new("L", size, 245)
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=36)
+    for n, line in enumerate(text.splitlines()):
+        draw.text((120, 150 + 60 * n), line, fill=20, font=font)
+    return picture
+
+
+def make_scanned_pdf(path: Path, pages: Sequence[str]) -> Path:
+    """A scanner's PDF: each page one picture, no text layer."""
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    for text in pages:
+        pdf.drawImage(ImageReader(page_picture(text)), 0, 0, width=A4[0], height=A4[1])
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def make_photo(path: Path, text: str) -> Path:
+    """A photo of a page, as a phone saves it (PNG or JPEG by the suffix)."""
+    page_picture(text, (1500, 2000)).convert("RGB").save(path)
     return path
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from core.analyzers.base import CallResult, Progress, split_text
 from core.clock import Clock
@@ -20,6 +21,7 @@ class ScriptedAnalyzer:
 
     engine = "fake:model"
     paced = True
+    vision = None  # reads text only
     provider = "fake"
     model = "model"
 
@@ -58,7 +60,8 @@ class ScriptedAnalyzer:
         return CallResult(f"result of {what}", prompt_tokens=10, completion_tokens=5)
 
     async def analyze_part(
-        self, text: str, profile: Profile, *, index: int, count: int, progress: Progress
+        self, text: str, profile: Profile, *, index: int, count: int, progress: Progress,
+        images: Sequence[Any] = (),
     ) -> CallResult:
         progress(0.5)
         return await self._call(f"part {index + 1}/{count}")

@@ -53,6 +53,7 @@ Run as a script for manual use and benchmarks:
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import json
 import re
@@ -95,8 +96,23 @@ class Recorded:
 
     @property
     def user_text(self) -> str:
+        content = self._user_content()
+        if isinstance(content, list):  # text and image parts
+            return " ".join(p.get("text", "") for p in content if p.get("type") == "text")
+        return str(content)
+
+    @property
+    def images(self) -> list[bytes]:
+        """The images the request carries (``image_url`` parts with base64 data URLs)."""
+        content = self._user_content()
+        if not isinstance(content, list):
+            return []
+        urls = [p["image_url"]["url"] for p in content if p.get("type") == "image_url"]
+        return [base64.b64decode(url.split(",", 1)[1]) for url in urls]
+
+    def _user_content(self) -> Any:
         users = [m for m in self.body.get("messages", []) if m.get("role") == "user"]
-        return str(users[-1].get("content", "")) if users else ""
+        return users[-1].get("content", "") if users else ""
 
 
 class _Server(ThreadingHTTPServer):

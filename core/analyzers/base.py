@@ -12,7 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from core.documents.source import PageImage
 from core.jobs import Profile
+from core.vision import VisionSpec
 
 Progress = Callable[[float], None]  # share of the current call done, 0..1
 
@@ -61,12 +63,19 @@ class Analyzer(Protocol):
     provider: str
     model: str
     part_chars: int  # the part size documents are cut with (a stored part records it)
+    vision: VisionSpec | None  # how the model reads page images; None: text only
 
     def split(self, text: str) -> list[str]: ...
 
-
     async def analyze_part(
-        self, text: str, profile: Profile, *, index: int, count: int, progress: Progress
+        self,
+        text: str,
+        profile: Profile,
+        *,
+        index: int,
+        count: int,
+        progress: Progress,
+        images: Sequence[PageImage] = (),
     ) -> CallResult: ...
 
     async def combine(

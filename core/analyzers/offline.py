@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
+from collections.abc import Sequence
 
 from core.analyzers.base import CallResult, Progress, split_text
+from core.documents.source import PageImage
 from core.jobs import Profile
 
 WORDS_PER_MINUTE = 230
@@ -140,6 +142,7 @@ def analyze_text(text: str, profile_name: str) -> str:
 class OfflineAnalyzer:
     engine = "offline"
     paced = False
+    vision = None  # it reads text only: scans and pictures need a model that reads images
     provider = "offline"
     model = "builtin"
 
@@ -154,9 +157,15 @@ class OfflineAnalyzer:
     def split(self, text: str) -> list[str]:
         return split_text(text, self.max_chars)
 
-
     async def analyze_part(
-        self, text: str, profile: Profile, *, index: int, count: int, progress: Progress
+        self,
+        text: str,
+        profile: Profile,
+        *,
+        index: int,
+        count: int,
+        progress: Progress,
+        images: Sequence[PageImage] = (),
     ) -> CallResult:
         if len(text) > INLINE_LIMIT:
             result = await asyncio.to_thread(analyze_text, text, profile.name)

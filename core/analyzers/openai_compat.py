@@ -14,10 +14,11 @@ included, is read to its end so its connection goes back to the pool for the nex
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import urllib.request
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,10 +34,12 @@ from core.analyzers.provider_errors import (
     malformed,
     truncated,
 )
+from core.documents.source import PageImage
 from core.errors import ErrorClass, ProviderError
 from core.jobs import Profile
 from core.logs import register_secret
 from core.settings import Settings, SettingsError
+from core.vision import VisionSpec, vision_spec
 
 CONNECT_TIMEOUT_S = 10.0
 WRITE_TIMEOUT_S = 60.0
@@ -85,6 +88,22 @@ class _Stream:
     reported: float = 0.0
 
 
+def image_content(text: str, images: Sequence[PageImage]) -> list[dict[str, Any]]:
+    """A user message of page images, as OpenAI-compatible ``image_url`` parts (DashScope,
+    OpenAI, vLLM, Ollama and LM Studio all take base64 data URLs)."""
+    labels = ", ".join(image.label for image in images)
+    intro = (
+        text
+        or f"The document's {'pages are' if len(images) > 1 else 'page is'} "
+        f"attached as {'images' if len(images) > 1 else 'an image'} ({labels})."
+    )
+    content: list[dict[str, Any]] = [{"type": "text", "text": intro}]
+    for image in images:
+        url = f"data:{image.mime};base64,{base64.b64encode(image.data).decode('ascii')}"
+        content.append({"type": "image_url", "image_url": {"url": url}})
+    return content
+
+
 def shorten(text: str, limit: int) -> str:
     """``text`` cut at a word boundary to at most ``limit`` characters, marked when cut."""
     if len(text) <= limit:
@@ -111,6 +130,7 @@ class OpenAICompatAnalyzer:
         dashscope: bool = False,
         preset: str = "custom",
         stream: bool = True,
+        vision: str = "auto",
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key or None
@@ -124,6 +144,7 @@ class OpenAICompatAnalyzer:
         self.dashscope = dashscope
         self.preset = preset
         self.stream = stream
+        self.vision_setting = vision
         # The ETA learns durations per engine; an unnamed model is keyed by its preset.
         self.engine = f"openai:{model or preset}"
         self._client: httpx.AsyncClient | None = None
@@ -138,17 +159,31 @@ class OpenAICompatAnalyzer:
     def part_chars(self) -> int:
         return self.context_chars
 
+    @property
+    def vision(self) -> VisionSpec | None:
+        # A property: a model left blank is only known once the server has named it.
+        return vision_spec(self.model, self.vision_setting)
+
     def split(self, text: str) -> list[str]:
         return split_text(text, self.context_chars)
 
-
     async def analyze_part(
-        self, text: str, profile: Profile, *, index: int, count: int, progress: Progress
+        self,
+        text: str,
+        profile: Profile,
+        *,
+        index: int,
+        count: int,
+        progress: Progress,
+        images: Sequence[PageImage] = (),
     ) -> CallResult:
         system = profile.prompt
         if count > 1:
             system += PART_NOTE.format(index=index + 1, count=count)
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": text}]
+        user: str | list[dict[str, Any]] = text
+        if images:
+            user = image_content(text, images)
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         return await self.chat(messages, progress)
 
     async def combine(
@@ -164,8 +199,10 @@ class OpenAICompatAnalyzer:
             for n, text in enumerate(partials, 1)
         )
         messages = [
-            {"role": "system", "content": COMBINE_PROMPT.format(count=count,
-                                                               prompt=profile.prompt)},
+            {
+                "role": "system",
+                "content": COMBINE_PROMPT.format(count=count, prompt=profile.prompt),
+            },
             {"role": "user", "content": joined},
         ]
         return await self.chat(messages, progress)
@@ -190,11 +227,15 @@ class OpenAICompatAnalyzer:
             # Generations can take minutes: the read timeout is the person's setting, the
             # connect timeout stays short so an unreachable server is reported quickly.
             timeout = httpx.Timeout(
-                connect=self.connect_timeout_s, read=self.timeout_s, write=WRITE_TIMEOUT_S,
+                connect=self.connect_timeout_s,
+                read=self.timeout_s,
+                write=WRITE_TIMEOUT_S,
                 pool=self.timeout_s,
             )
             self._client = httpx.AsyncClient(
-                transport=transport, timeout=timeout, follow_redirects=False,
+                transport=transport,
+                timeout=timeout,
+                follow_redirects=False,
                 headers={"User-Agent": "Paceline"},
             )
         return self._client
@@ -210,8 +251,13 @@ class OpenAICompatAnalyzer:
 
     def _http_error(self, status: int, body: Any, headers: Mapping[str, str]) -> ProviderError:
         return classify_http(
-            status, body, headers, dashscope=self.dashscope, secrets=self._secrets(),
-            model=self.model, has_key=self._api_key is not None,
+            status,
+            body,
+            headers,
+            dashscope=self.dashscope,
+            secrets=self._secrets(),
+            model=self.model,
+            has_key=self._api_key is not None,
         )
 
     async def list_models(self) -> list[str]:
@@ -221,8 +267,9 @@ class OpenAICompatAnalyzer:
             response = await self.client.get(url, headers=self._headers())
             raw = await response.aread()
         except httpx.HTTPError as exc:
-            raise classify_transport(exc, url=url, timeout_s=self.timeout_s,
-                                     secrets=self._secrets()) from None
+            raise classify_transport(
+                exc, url=url, timeout_s=self.timeout_s, secrets=self._secrets()
+            ) from None
         if response.status_code >= 300:
             raise self._http_error(response.status_code, raw, response.headers)
         try:
@@ -238,13 +285,15 @@ class OpenAICompatAnalyzer:
             models = await self.list_models()
             if not models:
                 raise ProviderError(
-                    "bad_model", "The server lists no model. Load a model or name one in "
-                    "Settings, then resume the queue.", error_class=ErrorClass.STOP_QUEUE,
+                    "bad_model",
+                    "The server lists no model. Load a model or name one in "
+                    "Settings, then resume the queue.",
+                    error_class=ErrorClass.STOP_QUEUE,
                 )
             self.model = models[0]
         return self.model
 
-    async def chat(self, messages: list[dict[str, str]], progress: Progress) -> CallResult:
+    async def chat(self, messages: list[dict[str, Any]], progress: Progress) -> CallResult:
         """One chat completion; streamed when the server streams."""
         body: dict[str, Any] = {
             "model": await self._resolve_model(),
@@ -272,14 +321,20 @@ class OpenAICompatAnalyzer:
                 headers = dict(response.headers)
         except httpx.HTTPError as exc:
             raise classify_transport(
-                exc, url=url, received_any=state.received, timeout_s=self.timeout_s,
+                exc,
+                url=url,
+                received_any=state.received,
+                timeout_s=self.timeout_s,
                 secrets=self._secrets(),
             ) from None
         if not state.done and state.finish_reason is None:
             raise truncated("the stream ended before the server said it was finished")
         if state.finish_reason == "content_filter" and not state.pieces:
-            raise ProviderError("content_filter", "The provider's content filter refused "
-                                "this document.", error_class=ErrorClass.PERMANENT)
+            raise ProviderError(
+                "content_filter",
+                "The provider's content filter refused this document.",
+                error_class=ErrorClass.PERMANENT,
+            )
         progress(1.0)
         usage = state.usage or {}
         return CallResult(
@@ -307,9 +362,7 @@ class OpenAICompatAnalyzer:
             if state.done:
                 await _drain(events, response)
 
-    def _take_event(
-        self, event: ServerSentEvent, response: httpx.Response, state: _Stream
-    ) -> bool:
+    def _take_event(self, event: ServerSentEvent, response: httpx.Response, state: _Stream) -> bool:
         """Take one event into ``state``; True at ``[DONE]``."""
         # Comments (": keep-alive") never reach here; an event without data (only "id:" or
         # "retry:") carries nothing to read.
@@ -423,4 +476,5 @@ def make_openai_analyzer(
         # (Settings or PACELINE_API_BASE pointing at a gateway or a local server) is not it.
         dashscope=providers.is_dashscope_url(base_url),
         preset=preset.name,
+        vision=settings.vision,
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.documents import quality, text_formats
-from core.documents.source import Extractor, Limits, Source
+from core.documents.source import Extractor, Limits, PageImage, Source
 from core.errors import DocumentError
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".csv", ".tsv", ".json", ".log", ".rst"})
@@ -24,6 +24,8 @@ class Document:
     notes: tuple[str, ...] = ()
     # Why the text looks garbled (core/documents/quality.py), or None.
     doubt: str | None = None
+    # Pages to be read by a model that reads images: scans, photos (Limits.render_images).
+    images: tuple[PageImage, ...] = ()
 
 
 _EXTRACTORS: dict[str, tuple[str, Extractor]] = {
@@ -44,6 +46,7 @@ def _load_optional_formats() -> None:
         "core.documents.html_format",
         "core.documents.pdf_format",
         "core.documents.docx_format",
+        "core.documents.image_format",
     ):
         try:
             importlib.import_module(name)
@@ -169,12 +172,8 @@ def extract_bytes(source: Source, path: str, suffix: str) -> Document:
     """Text from a document already in memory (see :func:`extract`)."""
     limits = source.limits
     fmt, extractor = _EXTRACTORS[suffix]
-    try:
-        text = extractor(source)
-    except DocumentError:
-        raise
-    text = text.strip()
-    if not text:
+    text = extractor(source).strip()
+    if not text and not source.images:
         raise DocumentError("empty", f"{source.name} contains no text.")
     if len(text) > limits.max_chars:
         raise DocumentError(
@@ -182,7 +181,9 @@ def extract_bytes(source: Source, path: str, suffix: str) -> Document:
             f"{source.name} holds {len(text):,} characters of text; the limit is "
             f"{limits.max_chars:,}. Split it, or raise the limit in Settings.",
         )
-    return Document(path, text, fmt, tuple(source.notes), quality.doubt(text))
+    return Document(
+        path, text, fmt, tuple(source.notes), quality.doubt(text), tuple(source.images)
+    )
 
 
 # Small text files are read on the event loop: a thread hop, let alone a trip to the sandbox,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import math
 import re
 import threading
 from collections.abc import Callable
@@ -17,11 +18,16 @@ from collections.abc import Callable
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from core.documents import page_images
 from core.documents.extract import register
 from core.documents.source import Source
 from core.errors import DocumentError
+from core.vision import EXAMPLES
 
 log = logging.getLogger(__name__)
+
+# A tiny page (a business card) is not blown up beyond 300 dpi: more pixels add nothing.
+MAX_RENDER_SCALE = 300 / 72
 
 # PDFium is not thread-safe; pypdfium2 asks callers to serialise all use of it in a process.
 _PDFIUM = threading.Lock()
@@ -200,6 +206,8 @@ def _read_pages(source: Source, pdf: pdfium.PdfDocument) -> str:
             bad_pages.append(index + 1)
             continue
         if not text:
+            if limits.render_images and _render_page(pdf, index, source):
+                continue
             blank_pages += 1
             continue
         texts.append(text)
@@ -218,19 +226,51 @@ def _read_pages(source: Source, pdf: pdfium.PdfDocument) -> str:
             f"{len(bad_pages)} of {count} pages could not be read and were left out "
             f"(page {', '.join(map(str, bad_pages[:10]))}{'…' if len(bad_pages) > 10 else ''})."
         )
-    if not texts:
+    if not texts and not source.images:
+        pages = f"{count} page{'s' if count != 1 else ''}"
+        if limits.render_images:
+            raise DocumentError("empty", f"{name} has {pages}, all of them blank.")
         raise DocumentError(
             "no_text_layer",
-            f"{name} has {count} page{'s' if count != 1 else ''} but no text to extract: it is "
-            "probably a scan or made of images. Run it through OCR (for example ocrmypdf, or "
-            "your scanner's software) and add the result.",
+            f"{name} has {pages} but no text to extract: it is probably a scan. A model that "
+            f"reads images can read it, such as {EXAMPLES}: choose one in Settings and "
+            "re-trigger this job. Or run it through OCR (for example ocrmypdf) and add the "
+            "result.",
         )
     if blank_pages:
-        source.note(
-            f"{blank_pages} of {count} pages have no text (blank, or images only) and were "
-            "left out."
-        )
+        what = "are blank" if limits.render_images else "have no text (blank, or images only)"
+        source.note(f"{blank_pages} of {count} pages {what} and were left out.")
+    if source.images:
+        source.note(f"{len(source.images)} of {count} pages have no text and go to the model "
+                    "as images.")  # fmt: skip
     return "\n\n".join(texts)
+
+
+def _render_page(pdf: pdfium.PdfDocument, index: int, source: Source) -> bool:
+    """A page without text, as an image for the model; False if there is nothing on it."""
+    page = pdf[index]
+    try:
+        if pdfium_c.FPDFPage_CountObjects(page) == 0:
+            return False
+        if len(source.images) >= source.limits.max_images:
+            raise _too_large(
+                source.name,
+                f"more than {source.limits.max_images} pages without text (scans); each "
+                "becomes an image in a paid call",
+            )
+        width, height = page.get_size()  # points: pixels at scale 1
+        scale = math.sqrt(source.limits.max_image_pixels / max(1.0, width * height))
+        bitmap = page.render(scale=min(scale, MAX_RENDER_SCALE))
+        try:
+            image = bitmap.to_pil()
+        finally:
+            bitmap.close()
+    finally:
+        page.close()
+    source.images.append(
+        page_images.encode(image, f"page {index + 1}", source.limits.max_image_pixels)
+    )
+    return True
 
 
 register(frozenset({".pdf"}), "pdf", read_pdf)

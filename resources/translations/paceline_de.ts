@@ -179,6 +179,11 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
     </message>
     <message>
         <location line="+1"/>
+        <source>Needs a model that reads images</source>
+        <translation>Braucht ein Modell, das Bilder liest</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Damaged document</source>
         <translation>Beschädigtes Dokument</translation>
     </message>
@@ -1955,6 +1960,31 @@ Datenordner: %2</translation>
         <translation>Teilgröße:</translation>
     </message>
     <message>
+        <location line="+3"/>
+        <source>Automatic (from the model&apos;s name)</source>
+        <translation>Automatisch (nach dem Modellnamen)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Yes</source>
+        <translation>Ja</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>No</source>
+        <translation>Nein</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Scanned PDFs and pictures of pages are sent as images to a model that reads them, such as Qwen-VL, Qwen-OCR or GPT-4o. Say Yes for such a model whose name Paceline does not know.</source>
+        <translation>Gescannte PDFs und Bilder von Seiten werden als Bilder an ein Modell gesendet, das sie lesen kann, etwa Qwen-VL, Qwen-OCR oder GPT-4o. Wählen Sie Ja für ein solches Modell, dessen Namen Paceline nicht kennt.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Model reads images:</source>
+        <translation>Modell liest Bilder:</translation>
+    </message>
+    <message>
         <location line="+7"/>
         <source>Fixed pause between calls</source>
         <translation>Feste Pause zwischen Aufrufen</translation>
@@ -2165,7 +2195,7 @@ Datenordner: %2</translation>
         <translation> s</translation>
     </message>
     <message>
-        <location line="+69"/>
+        <location line="+71"/>
         <source>These settings cannot be saved.</source>
         <translation>Diese Einstellungen können nicht gespeichert werden.</translation>
     </message>

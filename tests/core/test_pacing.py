@@ -742,6 +742,7 @@ class _Overlapping:
 
     engine = "fake:overlap"
     paced = True
+    vision = None
     provider = "fake"
     model = "overlap"
     part_chars = 10_000
@@ -759,7 +760,8 @@ class _Overlapping:
 
 
     async def analyze_part(
-        self, text: str, profile: Any, *, index: int, count: int, progress: Any
+        self, text: str, profile: Any, *, index: int, count: int, progress: Any,
+        images: Any = (),
     ) -> CallResult:
         self.order.append(int(text.rsplit("number ", 1)[1].split(".")[0]))
         self.active += 1

@@ -58,7 +58,7 @@ def test_a_drop_of_files_and_a_folder_enqueues_them(
     loose = make_docs(tmp_path / "loose", 2)
     folder = tmp_path / "folder"
     make_docs(folder / "deeper", 3, start=10)
-    (folder / "photo.png").write_bytes(b"\x89PNG not a document")
+    (folder / "sheet.xlsx").write_bytes(b"PK not a document Paceline reads")
     mime = _mime([*loose, folder])
 
     enter = QDragEnterEvent(QPoint(200, 200), Qt.DropAction.CopyAction, mime,
@@ -75,7 +75,7 @@ def test_a_drop_of_files_and_a_folder_enqueues_them(
     assert not window.drop_overlay.isVisible()
 
     run(loop, until(lambda: _counts(app).get("done") == 5, what="five documents done"))
-    assert window.model.rowCount() == 5  # the png inside the folder was skipped
+    assert window.model.rowCount() == 5  # the spreadsheet inside the folder was skipped
     assert window.add_banner.isVisible()
     assert window.add_banner.level == "success"
     assert "5" in window.add_banner.text

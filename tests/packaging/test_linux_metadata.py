@@ -23,6 +23,8 @@ MIME_TYPES = {
     ".txt": "text/plain", ".log": "text/x-log", ".rst": "text/x-rst",
     ".md": "text/markdown", ".markdown": "text/markdown",
     ".csv": "text/csv", ".tsv": "text/tab-separated-values", ".json": "application/json",
+    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".tif": "image/tiff",
+    ".tiff": "image/tiff", ".webp": "image/webp", ".gif": "image/gif", ".bmp": "image/bmp",
 }
 
 
