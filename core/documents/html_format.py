@@ -81,6 +81,9 @@ class _TextCollector(HTMLParser):
         self._skipping: list[str] = []  # open skipped elements, innermost last
         self._pre = 0
         self._cells_in_row = 0
+        self._word_ended = False  # text right after an image's words needs a space first
+        # Open lists, innermost last: the next number of an <ol>, or None for a <ul>.
+        self._lists: list[int | None] = []
 
     def _break(self, newlines: int) -> None:
         # Adjacent breaks merge (</div><div> is one line break, not two): keep the larger.
@@ -107,6 +110,21 @@ class _TextCollector(HTMLParser):
             self._break(2)
         elif tag in LINES:
             self._break(1)
+        if tag in ("ol", "ul"):
+            start = dict(attrs).get("start") or "1"
+            self._lists.append(int(start) if tag == "ol" and start.isdigit() else None)
+        elif tag == "li":
+            # The item's number or bullet, as the page shows it: "3." carries meaning.
+            number = self._lists[-1] if self._lists else None
+            self.out.append("- " if number is None else f"{number}. ")
+            if number is not None:
+                self._lists[-1] = number + 1
+        elif tag == "img":
+            alt = " ".join((dict(attrs).get("alt") or "").split())
+            if alt:  # a picture's words, as a reader without images hears them
+                before = "" if not self.out or self.out[-1][-1:].isspace() else " "
+                self.out.append(f"{before}[Image: {alt}]")
+                self._word_ended = True
         if tag == "tr":
             self._cells_in_row = 0
         elif tag in CELLS:
@@ -134,6 +152,8 @@ class _TextCollector(HTMLParser):
             return
         if tag == "pre":
             self._pre = max(0, self._pre - 1)
+        elif tag in ("ol", "ul") and self._lists:
+            self._lists.pop()
         if tag in PARAGRAPHS:
             self._break(2)
         elif tag in LINES and tag != "br":
@@ -147,6 +167,10 @@ class _TextCollector(HTMLParser):
             data = re.sub(r"\s+", " ", data)
             if not self.out or self.out[-1].endswith("\n"):
                 data = data.lstrip(" ")
+        if self._word_ended and data:
+            self._word_ended = False
+            if not data[0].isspace():
+                data = " " + data
         if data:
             self.out.append(data)
 

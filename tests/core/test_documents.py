@@ -206,11 +206,21 @@ def test_html_drops_script_style_and_head(tmp_path: Path) -> None:
     doc = extract(docgen.make_html(tmp_path / "page.html"))
     assert doc.format == "html"
     assert doc.text == (
-        "Main heading\n\nVisible paragraph.\n\nFirst item\nSecond & last item\n\n"
+        "Main heading\n\nVisible paragraph.\n\n- First item\n- Second & last item\n\n"
         "Name | Value\nalpha | 1"
     )
     for hidden in ("SCRIPT_TEXT", "ALSO_SCRIPT", "color", "NOSCRIPT_TEXT", "Page title"):
         assert hidden not in doc.text
+
+
+def test_html_lists_keep_their_numbers_and_pictures_their_words() -> None:
+    markup = (
+        '<p>Steps</p><ol start="3"><li>Cut</li><li>Fold<ul><li>twice</li></ul></li></ol>'
+        '<p>See <img src="a.png" alt="a folded  sheet"> and <img src="b.png"></p>'
+    )
+    assert html_to_text(markup) == (
+        "Steps\n\n3. Cut\n4. Fold\n\n- twice\n\nSee [Image: a folded sheet] and"
+    )
 
 
 def test_html_charset_from_meta(tmp_path: Path) -> None:
