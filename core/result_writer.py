@@ -28,6 +28,7 @@ from core import result_files as rf
 from core import watch_folders as wf
 from core.clock import Clock
 from core.db import Tx
+from core.errors import StorageError
 from core.events import Event, JobChanged
 from core.jobs import Job
 from core.settings import Settings
@@ -61,6 +62,7 @@ class ResultWriter:
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._floor = 0.0  # every job that finished up to here has been looked at
+        self._floor_stored: float | None = None  # as the database has it
         self._floor_saved = 0.0
         self._caught_up = asyncio.Event()
         self._folders: list[wf.WatchFolder] = []
@@ -70,12 +72,16 @@ class ResultWriter:
     async def start(self) -> None:
         if self._task is not None:
             return
-        session_start = self.clock.wall()
         stored = await self.db.rows("SELECT value FROM meta WHERE key = ?", (FLOOR_KEY,))
-        # The first start with this feature: nothing finished before it is written out.
-        self._floor = float(stored[0][0]) if stored else session_start
+        if stored:
+            self._floor = self._floor_stored = float(stored[0][0])
+        else:
+            # The first start with this feature: nothing finished before it is written out.
+            latest = await self.db.rows(
+                "SELECT MAX(finished_at) FROM jobs WHERE state IN ('done', 'failed')")
+            self._floor = float(latest[0][0] or 0.0)
         self._unsubscribe = self.store.bus.subscribe(self._on_event)
-        self._task = asyncio.create_task(self._run(session_start), name="paceline-results")
+        self._task = asyncio.create_task(self._run(), name="paceline-results")
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
@@ -91,6 +97,8 @@ class ResultWriter:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        except Exception:  # closing must go on: the next start catches up
+            log.exception("the result-file writer stopped with an error")
 
     async def idle(self) -> None:
         """Wait until every finished job seen so far has been handled (for tests)."""
@@ -110,14 +118,14 @@ class ResultWriter:
         ):
             self._queue.put_nowait(job)
 
-    async def _run(self, session_start: float) -> None:
+    async def _run(self) -> None:
         try:
             for job_id in await self._missed():
                 job = await self.store.get(job_id)
                 if job is not None and job.state in FINISHED:
                     await self._handle_quietly(job)
-            # Everything that finished before this session has been looked at.
-            self._floor = max(self._floor, session_start)
+                    assert job.finished_at is not None
+                    self._floor = max(self._floor, job.finished_at)
             await self._save_floor()
         except Exception:
             log.exception("catching up on result files failed")
@@ -138,8 +146,17 @@ class ResultWriter:
                 self._queue.task_done()
 
     async def _save_floor(self) -> None:
+        """Store the floor if it moved (a start that finds nothing new writes nothing). A
+        database that refuses it loses nothing: the next start looks at a few jobs again."""
         floor = self._floor
-        await self.db.write(lambda t: t.all(UPSERT_META, (FLOOR_KEY, repr(floor))))
+        if floor == self._floor_stored:
+            return
+        try:
+            await self.db.write(lambda t: t.all(UPSERT_META, (FLOOR_KEY, repr(floor))))
+        except StorageError as exc:
+            log.warning("the result files' floor was not stored: %s", exc)
+            return
+        self._floor_stored = floor
         self._floor_saved = self.clock.wall()
 
     async def _missed(self) -> list[int]:
