@@ -163,6 +163,9 @@ def _run(scratch: Path, home: Path, checks: _Checks) -> None:
     _require(not missing, f"no reader for {', '.join(missing)} (a module missing from the build?)")
     checks.ok(", ".join(REQUIRED_SUFFIXES))
 
+    checks.step("the document reader process reads a PDF and a picture")
+    checks.ok(_check_reader())
+
     checks.step("the Qt platform starts")
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "paceline"])
     assert isinstance(app, QApplication)
@@ -193,6 +196,52 @@ def _run(scratch: Path, home: Path, checks: _Checks) -> None:
     finally:
         asyncio.set_event_loop(None)
     del translators
+
+
+def _tiny_pdf(text: str) -> bytes:
+    """A one-page PDF in the standard Helvetica font, its cross-reference table computed."""
+    stream = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _check_reader() -> str:
+    """PDFium and Pillow, in the reader process this build starts (``--paceline-reader``)."""
+    import io
+
+    from PIL import Image
+
+    from core.documents import sandbox
+    from core.documents.source import Limits, Source
+
+    reader = sandbox.default()
+    pdf = reader.extract(Source("self-test.pdf", _tiny_pdf("Paceline reads PDFs")),
+                         "self-test.pdf", ".pdf")
+    _require(pdf.text == "Paceline reads PDFs", f"the PDF read as {pdf.text!r}")
+    png = io.BytesIO()
+    Image.new("L", (400, 300), 255).save(png, "PNG")
+    source = Source("self-test.png", png.getvalue(), Limits(render_images=True))
+    picture = reader.extract(source, "self-test.png", ".png")
+    _require(len(picture.images) == 1 and picture.images[0].mime == "image/jpeg",
+             "the picture was not prepared for a model that reads images")
+    return "PDFium and Pillow in a separate process"
 
 
 async def _until(predicate: Callable[[], Any], what: str, timeout: float = 30.0) -> None:
