@@ -59,7 +59,7 @@ def test_run_watch_queues_analyses_and_writes_the_result_file(tmp_path: Path, ho
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         write_doc(inbox / "later.txt", seed=2)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         wanted = [inbox / "before.txt.summary.md", inbox / "later.txt.summary.md"]
         while not all(p.exists() for p in wanted):
             assert time.monotonic() < deadline, "no result files"

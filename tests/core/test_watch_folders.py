@@ -29,7 +29,7 @@ from tests.helpers import write_doc
 FAST = {"stable_s": 0.4, "settle_s": 0.1, "rescan_s": 0.5, "reload_s": 0.2}
 
 
-async def until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "") -> None:
+async def until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -221,7 +221,7 @@ def test_restart_picks_up_new_and_changed_files_but_not_done_ones(tmp_path: Path
 
 
 async def until_done(engine: Engine, n: int) -> None:
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 30
     while (await engine.counts()).get("done", 0) < n:
         assert time.monotonic() < deadline, "jobs not done in time"
         await asyncio.sleep(0.05)
