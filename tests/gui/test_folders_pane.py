@@ -28,6 +28,12 @@ SCREENSHOT = os.environ.get("PACELINE_SCREENSHOT")
 FAST = Settings(watch_stable_s=0.3, watch_rescan_s=0.5, result_files="beside")
 
 
+def _wait(loop: qasync.QEventLoop, condition: Callable[[], object], what: str = "",
+          timeout: float = 30.0) -> None:
+    """Wait for the watcher and the worker (seconds at most, but a loaded machine is slow)."""
+    run(loop, until(condition, timeout=timeout, what=what), timeout=timeout + 5)
+
+
 def _cell(app: PacelineApp, row: int, column: int) -> str:
     item = app.window.folders_pane.table.item(row, column)
     return item.text() if item is not None else ""
@@ -48,26 +54,26 @@ def test_a_folder_added_in_the_pane_is_watched_counted_and_answered(
     dialog = pane.add_folder()
     dialog.path.edit.setText(str(inbox))
     dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
-    run(loop, until(lambda: not dialog.isVisible(), what="the dialog to close"))
-    run(loop, until(lambda: _cell(app, 0, STATE) == "Watching", what="watching"))
+    _wait(loop, lambda: not dialog.isVisible(), what="the dialog to close")
+    _wait(loop, lambda: _cell(app, 0, STATE) == "Watching", what="watching")
     assert _cell(app, 0, FOLDER) == str(inbox)
 
     write_doc(inbox / "invoice.txt", seed=1)
-    run(loop, until(lambda: (inbox / "invoice.txt.summary.md").exists(), what="result file"))
-    run(loop, until(lambda: _cell(app, 0, DONE) == "1", what="the count"))
+    _wait(loop, lambda: (inbox / "invoice.txt.summary.md").exists(), what="result file")
+    _wait(loop, lambda: _cell(app, 0, DONE) == "1", what="the count")
     assert _cell(app, 0, QUEUED) == "0"
 
     pane.table.selectRow(0)
     run(loop, pane.toggle_pause())
-    run(loop, until(lambda: _cell(app, 0, STATE) == "Paused"))
+    _wait(loop, lambda: _cell(app, 0, STATE) == "Paused")
     assert pane.pause_button.text() == "Resume"
     run(loop, pane.toggle_pause())
-    run(loop, until(lambda: _cell(app, 0, STATE) == "Watching"))
+    _wait(loop, lambda: _cell(app, 0, STATE) == "Watching")
 
     shutil.rmtree(inbox)  # the disk is unplugged
-    run(loop, until(lambda: _cell(app, 0, STATE) == "Unavailable", what="unavailable"))
+    _wait(loop, lambda: _cell(app, 0, STATE) == "Unavailable", what="unavailable")
     inbox.mkdir()
-    run(loop, until(lambda: _cell(app, 0, STATE) == "Watching", what="resumed"))
+    _wait(loop, lambda: _cell(app, 0, STATE) == "Watching", what="resumed")
 
     pane.table.selectRow(0)
     run(loop, pane.remove_folder(confirm=False))
@@ -82,7 +88,7 @@ def test_a_bad_folder_is_refused_in_the_dialog(
     dialog = pane.add_folder()
     dialog.path.edit.setText(str(tmp_path / "not-there"))
     dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
-    run(loop, until(lambda: dialog.error.isVisible(), what="the error"))
+    _wait(loop, lambda: dialog.error.isVisible(), what="the error")
     assert dialog.isVisible()
     assert "does not exist or is not a folder" in dialog.error.detail
 
@@ -113,10 +119,10 @@ def test_folders_pane_screenshot(
 
     run(loop, set_up())
     window.folders_pane.show()
-    run(loop, until(lambda: _cell(app, 0, DONE) == "6" and _cell(app, 0, FAILED) == "1",
-                    timeout=15, what="six done, one failed"))
+    _wait(loop, lambda: _cell(app, 0, DONE) == "6" and _cell(app, 0, FAILED) == "1",
+          what="six done, one failed")
     shutil.rmtree(share)
-    run(loop, until(lambda: _cell(app, 2, STATE) == "Unavailable", what="unavailable"))
+    _wait(loop, lambda: _cell(app, 2, STATE) == "Unavailable", what="unavailable")
     assert [_cell(app, r, STATE) for r in range(3)] == ["Watching", "Paused", "Unavailable"]
     assert _cell(app, 0, FOLDER) == os.path.join("~", "Scans")
     window.folders_pane.table.selectRow(1)  # the paused one: its button says Resume
