@@ -17,8 +17,9 @@ QT_MODULES_USED = frozenset({"QtCore", "QtGui", "QtWidgets", "QtNetwork", "QtSvg
 
 # Modules nothing in the app imports but that would be pulled in by optional imports of
 # dependencies (qasync probes every Qt binding; tkinter comes with the standard library).
+# Pillow (PIL) is not among them: scans and photos of pages are prepared with it.
 EXCLUDED_MODULES = ("tkinter", "PyQt5", "PyQt6", "PySide2", "IPython", "pytest", "pytestqt",
-                    "hypothesis", "reportlab", "PIL")
+                    "hypothesis", "reportlab")
 
 # Plugin folders dropped whole: eglfs/linuxfb input and device integrations, TLS and network
 # information back-ends (httpx uses Python's ssl, QtNetwork only serves a local socket),
