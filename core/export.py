@@ -36,12 +36,27 @@ def to_json(jobs: Sequence[Job]) -> str:
     return json.dumps([_row(j) for j in jobs], indent=2, ensure_ascii=False) + "\n"
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula; the model's answer, an
+# error message and a file name are text from outside and must never become one (OWASP's CSV
+# injection advice: prefix such a cell with a quote, which the spreadsheet shows as text).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _neutralise(value: object) -> object:
+    # Only text: numbers we wrote ourselves (tokens, durations) are never formulas.
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(jobs: Sequence[Job]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(EXPORT_FIELDS), lineterminator="\n")
+    # RFC 4180's CRLF rows: the writer then quotes a cell holding a lone "\r" too, which with
+    # "\n" rows it left bare and a spreadsheet split the row there.
+    writer = csv.DictWriter(out, fieldnames=list(EXPORT_FIELDS), lineterminator="\r\n")
     writer.writeheader()
     for job in jobs:
-        writer.writerow(_row(job))
+        writer.writerow({k: _neutralise(v) for k, v in _row(job).items()})
     return out.getvalue()
 
 
