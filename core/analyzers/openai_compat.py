@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import ipaddress
 import json
+import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -447,6 +449,25 @@ def _int(value: Any) -> int:
         return 0
 
 
+def key_safe_over_http(base_url: str) -> bool:
+    """Whether a key may go to this http:// URL: only a host that is not on the internet.
+
+    Loopback is this machine. Private (RFC 1918, IPv6 ULA) and link-local addresses are allowed
+    too: a vLLM or Ollama server on the LAN with a key over http is a common setup, and such an
+    address is never routed over the internet, so the key stays on the person's own network.
+    A host name other than localhost (or an mDNS .local name) is refused: we do not resolve it
+    here, and a public name would send the key in clear text across the internet.
+    """
+    host = (urllib.parse.urlsplit(base_url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith((".localhost", ".local")):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
+
+
 def make_openai_analyzer(
     settings: Settings, *, api_key: str | None = None, home: Path | None = None
 ) -> OpenAICompatAnalyzer:
@@ -463,6 +484,13 @@ def make_openai_analyzer(
     if not base_url.startswith(("http://", "https://")):
         raise SettingsError(f"The API base {base_url!r} must start with http:// or https://.")
     key = api_key if api_key is not None else secrets.get_api_key(home or paths.home())
+    if key and base_url.lower().startswith("http://") and not key_safe_over_http(base_url):
+        # The key is a Bearer header: over plain http anyone on the way could read and reuse it.
+        raise SettingsError(
+            f"Paceline did not send your API key to {base_url}: it is plain http:// to a host "
+            "outside this machine and its local network, so the key would travel unencrypted. "
+            "Use an https:// address, or remove the API key if this server needs none."
+        )
     model = settings.model or preset.default_model
     return OpenAICompatAnalyzer(
         base_url,
