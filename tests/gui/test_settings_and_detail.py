@@ -80,7 +80,8 @@ def test_saved_settings_reach_the_engine(
     dialog.price.setValue(0.5)
     dialog.accept()
     run(loop, until(lambda: app.engine.settings.max_queue == 77, what="settings applied"))
-    assert app.worker.running  # restarted with the new settings
+    # The engine takes the new settings before the worker has restarted with them: wait.
+    run(loop, until(lambda: app.worker.running, what="worker restarted"))
     run(loop, app.window.add_paths(make_docs(tmp_path, 1)))
     run(loop, until(lambda: app.window.last_summary.counts.get("done") == 1, what="done"))
     assert json.loads((home / "settings.json").read_text())["max_queue"] == 77
