@@ -133,6 +133,9 @@ async def _run_command(args: argparse.Namespace) -> int:
             "to a folder you can write to."
         ) from exc
     engine = await Engine.open(home)
+    for warning in engine.settings_warnings:
+        # On stderr, so `status --json` and exports on stdout stay parseable.
+        sys.stderr.write(f"paceline-cli: warning: {warning}\n")
     try:
         return await _dispatch(engine, args)
     finally:

@@ -105,6 +105,9 @@ class Engine(QueueStatus, FolderDoor):
         self._analyzer: Analyzer | None = None
         self._poller: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        # Saved settings that were unusable and fell back to their defaults (core.settings):
+        # the CLI prints them, the window shows them in a banner.
+        self.settings_warnings: list[str] = []
 
     @classmethod
     async def open(
@@ -117,13 +120,16 @@ class Engine(QueueStatus, FolderDoor):
     ) -> Engine:
         home = home or paths.home()
         home.mkdir(parents=True, exist_ok=True)
-        settings = settings or settings_mod.load(home)
+        warnings: list[str] = []
+        settings = settings or settings_mod.load(home, warnings=warnings)
         clock = clock or SystemClock()
         bus = bus or EventBus()
         store = await Store.open(paths.db_path(home), clock, bus)
         # Opening never touches the worker lock or recovers anything: status, list and the
         # other read-only commands stay read-only. Recovery belongs to start_worker().
-        return cls(home, settings, store, clock, bus)
+        engine = cls(home, settings, store, clock, bus)
+        engine.settings_warnings = warnings
+        return engine
 
     async def close(self) -> None:
         if self._poller is not None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import math
 import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -111,9 +113,70 @@ class SettingsError(ValueError):
     pass
 
 
-def load_saved(folder: Path) -> Settings:
+log = logging.getLogger(__name__)
+
+_DEFAULTS = Settings()
+_KINDS: dict[str, str] = {
+    "float": "a number",
+    "int": "a whole number",
+    "str": "text",
+    "bool": "true or false",
+    "dict[str, int]": "a table of names and whole numbers",
+    "dict[str, str]": "a table of names and texts",
+}
+
+
+def _field_problem(name: str, value: object) -> str | None:
+    """Why ``value`` cannot be the setting ``name`` (its type, or nan/inf); None when it can.
+
+    JSON happily holds "fast", null or [] where a number belongs: caught here, such a value
+    would otherwise reach arithmetic deep in the pacer as a TypeError, and nan or inf would
+    turn pacing off or overflow the ETA.
+    """
+    kind = next(f.type for f in fields(Settings) if f.name == name)
+    kind = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+    ok: bool
+    if kind == "float":
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if ok and not math.isfinite(value):  # type: ignore[arg-type]
+            return f"{name} is {value!r}: it must be a finite number"
+    elif kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind == "str":
+        ok = isinstance(value, str)
+    elif kind == "bool":
+        ok = isinstance(value, bool)
+    elif kind in ("dict[str, int]", "dict[str, str]"):
+        inner: type = int if kind.endswith("int]") else str
+        ok = isinstance(value, dict) and all(
+            isinstance(k, str) and isinstance(v, inner) and not isinstance(v, bool)
+            for k, v in value.items()
+        )
+    else:
+        ok = True
+    if ok:
+        return None
+    return f"{name} is {_shown(value)}, not {_KINDS.get(kind, kind)}"
+
+
+def _shown(value: object) -> str:
+    # As it reads in the JSON file (null, true, "fast"); repr for what JSON cannot hold.
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def load_saved(folder: Path, warnings: list[str] | None = None) -> Settings:
+    """The saved settings; a value of the wrong type falls back to its default.
+
+    Each such value adds a line to ``warnings`` (for the CLI's stderr and the window's banner)
+    and to the log. The file itself is left as it is: the person may want to fix it by hand,
+    and nothing here writes it.
+    """
     path = folder / SETTINGS_NAME
-    data: dict[str, Any] = {}
+    data: Any = {}
+    notes: list[str] = []
     if path.exists():
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -122,11 +185,31 @@ def load_saved(folder: Path) -> Settings:
             with contextlib.suppress(OSError):
                 path.replace(path.with_suffix(".json.broken"))
             data = {}
-    if data.get("settings_version", 1) < 2 and data.get("max_in_flight") == 4:
+    if not isinstance(data, dict):
+        notes.append(f"Settings file {path} holds {type(data).__name__}, not a table of "
+                     "settings: Paceline uses its defaults. Fix or delete the file.")
+        data = {}
+    version = data.get("settings_version", 1)
+    if isinstance(version, int) and version < 2 and data.get("max_in_flight") == 4:
         data["max_in_flight"] = 0  # the old default, not a choice: let the pacer size it
     data["settings_version"] = SETTINGS_VERSION
     known = {f.name for f in fields(Settings)}
-    return Settings(**{k: v for k, v in data.items() if k in known})
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            continue
+        problem = _field_problem(key, value)
+        if problem is None:
+            values[key] = value
+        else:
+            notes.append(f"Settings file {path}: {problem}; using the default "
+                         f"{_shown(getattr(_DEFAULTS, key))}. Fix it in Settings or in "
+                         "the file.")
+    for note in notes:
+        log.warning("%s", note)
+    if warnings is not None:
+        warnings.extend(notes)
+    return Settings(**values)
 
 
 def apply_env(settings: Settings, environ: dict[str, str] | None = None) -> Settings:
@@ -146,6 +229,10 @@ def apply_env(settings: Settings, environ: dict[str, str] | None = None) -> Sett
 
 
 def validate(settings: Settings) -> None:
+    for item in fields(Settings):
+        problem = _field_problem(item.name, getattr(settings, item.name))
+        if problem is not None:
+            raise SettingsError(f"The setting {problem}.")
     if settings.provider not in {"offline", "openai"}:
         raise SettingsError(f"Unknown provider {settings.provider!r}: use 'offline' or 'openai'.")
     if settings.pacing not in {"fixed", "adaptive"}:
@@ -177,8 +264,10 @@ def validate(settings: Settings) -> None:
         )
 
 
-def load(folder: Path, environ: dict[str, str] | None = None) -> Settings:
-    return apply_env(load_saved(folder), environ)
+def load(
+    folder: Path, environ: dict[str, str] | None = None, warnings: list[str] | None = None
+) -> Settings:
+    return apply_env(load_saved(folder, warnings), environ)
 
 
 def save(folder: Path, settings: Settings) -> None:

@@ -295,6 +295,8 @@ class MainWindow(QMainWindow):
         self.worker_banner.setObjectName("workerBanner")
         self.add_banner = Banner(central)
         self.add_banner.setObjectName("addBanner")
+        self.settings_banner = Banner(central)
+        self.settings_banner.setObjectName("settingsBanner")
         self._add_banner_timer = self._single_shot(SUCCESS_BANNER_MS, self._hide_add_success)
 
         self.tabs = StatusTabs(central)
@@ -328,7 +330,8 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 6, 8, 0)
         layout.setSpacing(6)
-        for banner in (self.worker_banner, self.queue_banner, self.add_banner):
+        for banner in (self.settings_banner, self.worker_banner, self.queue_banner,
+                       self.add_banner):
             layout.addWidget(banner)
         layout.addLayout(tab_row)
         layout.addWidget(self.splitter, 1)
@@ -415,7 +418,23 @@ class MainWindow(QMainWindow):
         await self.summary.refresh_now()
         await self.job_actions.refresh_failed_kinds()
         await self.folders_pane.load()
+        self._show_settings_warnings()
         self._ticker.start()
+
+    def _show_settings_warnings(self) -> None:
+        # Values in settings.json that were unusable fell back to their defaults: say which,
+        # once, until the person closes it; the file is left for them to fix.
+        warnings = self.engine.settings_warnings
+        if not warnings:
+            return
+        self.settings_banner.set_message(
+            "warning",
+            self.tr("Some saved settings could not be used: Paceline uses their defaults. "
+                    "Fix them in Settings."),
+            "\n".join(warnings),
+            [(self.tr("Settings…"), self.open_settings)],
+            closable=True,
+        )
 
     def detach(self) -> None:
         """Stop listening to the engine (before it closes)."""

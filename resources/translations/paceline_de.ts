@@ -1514,12 +1514,12 @@ Fehlerart: %2</translation>
         <translation>Ü&amp;ber Paceline</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+28"/>
         <source>Search documents, profiles and errors</source>
         <translation>Dokumente, Profile und Fehler durchsuchen</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+37"/>
         <source>&amp;File</source>
         <translation>&amp;Datei</translation>
     </message>
@@ -1554,7 +1554,17 @@ Fehlerart: %2</translation>
         <translation>Hauptleiste</translation>
     </message>
     <message>
-        <location line="+106"/>
+        <location line="+54"/>
+        <source>Some saved settings could not be used: Paceline uses their defaults. Fix them in Settings.</source>
+        <translation>Einige gespeicherte Einstellungen waren unbrauchbar: Paceline nimmt für sie die Standardwerte. Korrigieren Sie sie in den Einstellungen.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Settings…</source>
+        <translation>Einstellungen…</translation>
+    </message>
+    <message>
+        <location line="+65"/>
         <source>Reading the failed jobs</source>
         <translation>Lesen der fehlgeschlagenen Aufträge</translation>
     </message>
