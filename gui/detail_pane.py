@@ -8,14 +8,15 @@ Clicking a web link opens it in the system browser, which is the person's choice
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QDateTime, QLocale, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QFont, QFontDatabase
+from PySide6.QtGui import QDesktopServices, QFont, QFontDatabase, QTextDocument
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
+    QMessageBox,
     QPlainTextEdit,
     QSizePolicy,
     QTabWidget,
@@ -36,6 +37,12 @@ from gui.icons import line_icon
 from gui.tasks import TaskRunner
 
 EXPORT_FORMATS = ("md", "json", "csv")
+# GitHub's Markdown without raw HTML: the answer is the model's text (and the document's, which
+# the model may echo), so a <a>, <img> or <span style> in it is shown as written, never rendered
+# as a link or markup the Markdown does not show.
+MARKDOWN_FEATURES = (QTextDocument.MarkdownFeature.MarkdownDialectGitHub
+                     | QTextDocument.MarkdownFeature.MarkdownNoHTML)
+LINK_SCHEMES = ("http", "https", "mailto")
 
 
 class SafeTextBrowser(QTextBrowser):
@@ -47,7 +54,15 @@ class SafeTextBrowser(QTextBrowser):
         self.setOpenLinks(False)
         self.setAcceptDrops(False)  # a drop belongs to the window: it adds documents
         self.blocked: list[QUrl] = []
+        # Asked before a link opens (tests replace it); the default is a dialog naming the URL.
+        self.confirm_link: Callable[[QUrl], bool] = self._ask_to_open
+        self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
         self.anchorClicked.connect(self._open_link)
+        # A link's text can say anything: the pointer shows where it really goes.
+        self.highlighted.connect(self._show_target)
+
+    def set_markdown(self, text: str) -> None:
+        self.document().setMarkdown(text, MARKDOWN_FEATURES)
 
     def loadResource(self, kind: int, url: QUrl | str) -> object:
         # Refuse everything: http(s) would leak that the result was read (and from where),
@@ -55,10 +70,23 @@ class SafeTextBrowser(QTextBrowser):
         self.blocked.append(QUrl(url))
         return None
 
-    @staticmethod
-    def _open_link(url: QUrl) -> None:
-        if url.scheme() in ("http", "https", "mailto"):
-            QDesktopServices.openUrl(url)
+    def _show_target(self, url: QUrl) -> None:
+        self.setToolTip(url.toString() if not url.isEmpty() else "")
+
+    def _open_link(self, url: QUrl) -> None:
+        # A model's answer can hold any link: nothing opens in one click without the person
+        # seeing the whole address first, and only web and mail links open at all.
+        if url.scheme() in LINK_SCHEMES and self.confirm_link(url):
+            self.open_url(url)
+
+    def _ask_to_open(self, url: QUrl) -> bool:
+        answer = QMessageBox.question(
+            self, self.tr("Open link"),
+            fmt.fill(self.tr("The answer links to:\n\n%1\n\nOpen it in your browser?"),
+                     url.toString()),
+            QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Open
 
 
 class DetailPane(QWidget):
@@ -197,7 +225,7 @@ class DetailPane(QWidget):
         self._render_notice(job)
         scroll = self.result_view.verticalScrollBar().value()
         if job.result:
-            self.result_view.setMarkdown(job.result)
+            self.result_view.set_markdown(job.result)
             self.result_view.verticalScrollBar().setValue(scroll)
         else:
             self.result_view.setPlainText(self._placeholder(job))

@@ -471,7 +471,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
 <context>
     <name>DetailPane</name>
     <message>
-        <location filename="../../gui/detail_pane.py" line="+95"/>
+        <location filename="../../gui/detail_pane.py" line="+123"/>
         <source>Export</source>
         <translation>Exportieren</translation>
     </message>
@@ -1860,6 +1860,27 @@ Datenordner: %2</translation>
         <location filename="../../gui/reason_delegate.py" line="+41"/>
         <source>Re-trigger</source>
         <translation>Neu anstoßen</translation>
+    </message>
+</context>
+<context>
+    <name>SafeTextBrowser</name>
+    <message>
+        <location filename="../../gui/detail_pane.py" line="-217"/>
+        <source>Open link</source>
+        <translation>Link öffnen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The answer links to:
+
+%1
+
+Open it in your browser?</source>
+        <translation>Die Antwort verweist auf:
+
+%1
+
+Im Browser öffnen?</translation>
     </message>
 </context>
 <context>
