@@ -223,6 +223,10 @@ def apply_env(settings: Settings, environ: dict[str, str] | None = None) -> Sett
             changes[name] = kind(raw)
         except ValueError as exc:
             raise SettingsError(f"{var}={raw!r} is not a valid {kind.__name__}.") from exc
+        if _field_problem(name, changes[name]) is not None:
+            # float() takes "nan" and "inf": name the variable, not only the setting it sets.
+            raise SettingsError(f"{var}={raw!r} is not a finite number: set it to a number "
+                                "of seconds, or unset it.")
     result = replace(settings, **changes)
     validate(result)
     return result

@@ -71,8 +71,9 @@ def test_validate_names_the_key_of_a_bad_value() -> None:
             settings_mod.validate(replace(DEFAULTS, pause_s=bad))
     with pytest.raises(SettingsError, match="max_queue"):
         settings_mod.validate(replace(DEFAULTS, max_queue="10"))  # type: ignore[arg-type]
-    with pytest.raises(SettingsError, match="pause_s"):
-        settings_mod.apply_env(DEFAULTS, {"PACELINE_PAUSE_S": "nan"})
+    for raw in ("nan", "inf", "-inf"):
+        with pytest.raises(SettingsError, match="PACELINE_PAUSE_S"):
+            settings_mod.apply_env(DEFAULTS, {"PACELINE_PAUSE_S": raw})
 
 
 def test_the_cli_warns_once_per_value_and_carries_on(home: Path) -> None:
