@@ -1,7 +1,7 @@
 """paceline-cli: the stable command-line interface of DESIGN.md.
 
 Exit codes: 0 success, 1 an error (one line on stderr), 2 bad usage, 3 another worker holds
-the queue, 130 interrupted.
+the queue, 4 ``run`` ended with jobs of this run failed, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import contextlib
 import json
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path)
     add_watch_parser(sub)
     return parser
+
+
+LIST_HEADER = f"{'ID':>6}  {'STATE':<9}  {'DONE':>6}  DOCUMENT"
+# ``run`` finished and some of the jobs it ran failed (their kinds are in ``list``).
+JOBS_FAILED = 4
 
 
 def _job_line(job: Any) -> str:
@@ -204,6 +210,8 @@ async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:
             items = [_list_item(j, etas.get(j.id)) for j in jobs]
             out.write(json.dumps(items, indent=2) + "\n")
         else:
+            if jobs:
+                out.write(LIST_HEADER + "\n")
             for job in jobs:
                 out.write(_job_line(job) + "\n")
         return 0
@@ -306,11 +314,17 @@ async def _run_worker(engine: Engine, until_empty: bool, watch: bool = False) ->
     sys.stderr.write(
         f"worker running: {engine.settings.provider} analyzer, {engine.settings.pacing} pacing\n"
     )
+    started = time.time()
     await engine.run(until_empty=until_empty)
     status = await engine.status()
     counts = status["counts"]
+    # This run's work: only the lock's holder finishes jobs, so what finished since it started
+    # is what it did (the database's totals include earlier runs).
+    ended = [j for j in await engine.jobs() if j.finished_at and j.finished_at >= started]
+    done = sum(1 for j in ended if j.state == JobState.DONE)
+    failed = sum(1 for j in ended if j.state == JobState.FAILED)
     sys.stderr.write(
-        f"worker stopped: {counts['done']} done, {counts['failed']} failed, "
+        f"worker stopped: this run {done} done, {failed} failed; the queue holds "
         f"{counts['queued']} queued, {counts['stale']} stale\n"
     )
     if worker.internal_errors:
@@ -321,7 +335,14 @@ async def _run_worker(engine: Engine, until_empty: bool, watch: bool = False) ->
         )
     if status["paused"] and status["pause_kind"] != "user":
         raise CliError(f"queue paused: {status['pause_reason']}", 1)
-    return 130 if interrupted else 0
+    if interrupted:
+        return 130
+    if failed:
+        raise CliError(
+            f"{failed} job(s) of this run failed; 'paceline-cli list --state failed' shows why.",
+            JOBS_FAILED,
+        )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

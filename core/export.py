@@ -27,8 +27,15 @@ EXPORT_FIELDS = (
 )
 
 
+# Seconds to the millisecond: the clock's 17 digits say nothing a person or a sheet can use.
+_ROUNDED = {"duration_s": 3, "progress": 4}
+
+
 def _row(job: Job) -> dict[str, object]:
     data = job.to_dict()
+    for key, digits in _ROUNDED.items():
+        if isinstance(data.get(key), float):
+            data[key] = round(data[key], digits)
     return {k: data.get(k) for k in EXPORT_FIELDS}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import signal
@@ -157,3 +159,29 @@ def test_a_second_worker_is_refused_naming_the_holder(tmp_path: Path, home: Path
     assert first.returncode == 130, err
     # after it stopped, the lock is free again
     assert run_cli(home, "run", "--until-empty").returncode == 0
+
+
+def test_run_reports_this_run_and_exits_4_when_its_jobs_failed(
+    tmp_path: Path, home: Path
+) -> None:
+    good = write_doc(tmp_path / "good.txt", 1)
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 this is not really a PDF" * 4)
+    assert run_cli(home, "add", str(good), str(broken)).returncode == 0
+    ran = run_cli(home, "run", "--until-empty")
+    assert ran.returncode == 4, ran.stderr
+    assert "this run 1 done, 1 failed" in ran.stderr
+    assert ran.stderr.strip().splitlines()[-1].startswith("paceline-cli: 1 job(s) of this run")
+    # A later run that finishes nothing says so, whatever the database holds from before.
+    again = run_cli(home, "run", "--until-empty")
+    assert again.returncode == 0, again.stderr
+    assert "this run 0 done, 0 failed" in again.stderr
+
+    listed = run_cli(home, "list").stdout.splitlines()
+    assert listed[0].split() == ["ID", "STATE", "DONE", "DOCUMENT"]
+    assert len(listed) == 3
+    rows = list(csv.DictReader(io.StringIO(run_cli(home, "export", "--format", "csv").stdout)))
+    assert len(rows) == 2
+    for row in rows:
+        digits = row["duration_s"].partition(".")[2]
+        assert len(digits) <= 3, row["duration_s"]  # milliseconds, not 17 digits

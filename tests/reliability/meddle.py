@@ -49,6 +49,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from core.cli import JOBS_FAILED
 from tests.reliability.killsoak import SoakConfig, write_documents
 from tests.reliability.meddle_provider import Call, FaultPlan, Key, MeddleProvider
 from tests.reliability.tagged_provider import tag_of
@@ -83,6 +84,10 @@ CALL_START_GAP_S = 0.1
 # that hangs up and then sends again needs at least two commits and a connect in between.
 OVERLAP_SLACK_S = 0.02
 
+
+# A run that ended by itself: with every job done, or with some of its jobs failed (their
+# failure is the point of a fault, not the runner's).
+CLEAN_EXITS = frozenset({0, JOBS_FAILED})
 
 @dataclass(frozen=True)
 class MeddleConfig:
@@ -137,7 +142,7 @@ class Life:
     @property
     def died(self) -> bool:
         """Ended without finishing cleanly: its running jobs may be left for recovery."""
-        return self.killed or (self.exit_code is not None and self.exit_code != 0)
+        return self.killed or (self.exit_code is not None and self.exit_code not in CLEAN_EXITS)
 
 
 @dataclass
@@ -991,7 +996,7 @@ class MeddleTrial:
             life.exit_code = proc.wait()
             self.report.runner_errors.append(f"the {phase} life did not end in time")
         life.ended = now()
-        if life.exit_code != 0:
+        if life.exit_code not in CLEAN_EXITS:
             tail = self.runner_log.read_text(encoding="utf-8", errors="replace")[-300:]
             self.report.runner_errors.append(f"{phase} life exit {life.exit_code}: {tail}")
         self._check_integrity(life)
@@ -1278,7 +1283,8 @@ class Judge:
         """Each job's state when judged must follow from what happened to it."""
         report, judged = self.report, self.judged
         explained: Counter[str] = Counter()
-        final_ok = all(life.exit_code == 0 for life in self.lives if life.phase == "final")
+        final_ok = all(life.exit_code in CLEAN_EXITS for life in self.lives
+                       if life.phase == "final")  # fmt: skip
         for doc, job_id in sorted(self.evidence.job_of_doc.items()):
             parts = self.evidence.parts_of[doc]
             row = judged.jobs.get(job_id)
