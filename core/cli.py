@@ -1,7 +1,7 @@
 """paceline-cli: the stable command-line interface of DESIGN.md.
 
-Exit codes: 0 success, 1 an error (one line on stderr), 2 bad usage, 3 another worker holds
-the queue, 4 ``run`` ended with jobs of this run failed, 130 interrupted.
+The parser, its help and the exit codes are in core/cli_help.py; what ``run`` shows while it
+works is in core/cli_progress.py.
 """
 
 from __future__ import annotations
@@ -14,100 +14,33 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from core import __version__, paths
+from core import paths
+from core.cli_help import ERROR, INTERRUPTED, JOBS_FAILED, LOCKED, OK, USAGE, build_parser
+from core.cli_progress import fmt_seconds, run_report
 from core.engine import Engine
 from core.errors import SchemaTooNew, StorageError, WorkerLocked
 from core.export import export
 from core.logs import setup_logging
 from core.settings import SettingsError
-from core.states import ALL_STATES, OUTPUT_TRUNCATED, JobState
-from core.watch_cli import add_watch_parser, watch_command
+from core.states import JobState
+from core.watch_cli import watch_command
 
 
 class CliError(Exception):
-    def __init__(self, message: str, code: int = 1) -> None:
+    def __init__(self, message: str, code: int = ERROR) -> None:
         super().__init__(message)
         self.code = code
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="paceline-cli",
-        description="Queue documents for analysis and run them through a paced worker.",
-    )
-    parser.add_argument("--version", action="version", version=f"paceline {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("add", help="enqueue files and folders (recursive)")
-    p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--profile", help="analysis profile (default: Summary)")
-    p.add_argument("--force", action="store_true", help="add even if already queued or done")
-    p.add_argument("--priority", type=int, default=0, help="higher runs first")
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("run", help="run the worker in this terminal; Ctrl-C stops cleanly")
-    p.add_argument("--until-empty", action="store_true", help="exit when the queue is empty")
-    p.add_argument("--watch", action="store_true",
-                   help="also watch the watch folders (see 'paceline-cli watch')")
-
-    p = sub.add_parser("status", help="counts per state, ETA, backoff, totals")
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("list", help="list jobs")
-    p.add_argument("--state", choices=[str(s) for s in ALL_STATES])
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("show", help="one job with its result or error")
-    p.add_argument("id", type=int)
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("retrigger", help="queue stale, failed or cancelled jobs again (and "
-                       "done ones whose answer was cut at the output limit)")
-    p.add_argument("ids", nargs="*", type=int, metavar="ID")
-    p.add_argument("--all-stale", action="store_true")
-    p.add_argument("--all-failed", action="store_true")
-    p.add_argument("--kind", help="only this error kind: with --all-failed, failed jobs; alone, "
-                   f"every job of the kind (e.g. {OUTPUT_TRUNCATED}, done but cut off)")
-
-    for name, text in (
-        ("cancel", "cancel queued or running jobs"),
-        ("remove", "remove finished jobs from the list"),
-    ):
-        p = sub.add_parser(name, help=text)
-        p.add_argument("ids", nargs="+", type=int, metavar="ID")
-
-    sub.add_parser("pause", help="pause the queue (the running call finishes)")
-    sub.add_parser("resume", help="resume the queue")
-
-    p = sub.add_parser("export", help="export jobs as Markdown, JSON or CSV")
-    p.add_argument("ids", nargs="*", type=int, metavar="ID")
-    p.add_argument("--format", choices=["md", "json", "csv"], default="md")
-    p.add_argument("-o", "--output", type=Path)
-    add_watch_parser(sub)
-    return parser
-
-
 LIST_HEADER = f"{'ID':>6}  {'STATE':<9}  {'DONE':>6}  DOCUMENT"
-# ``run`` finished and some of the jobs it ran failed (their kinds are in ``list``).
-JOBS_FAILED = 4
 
 
 def _job_line(job: Any) -> str:
     progress = f"{job.progress * 100:5.1f}%"
     error = f"  {job.error_kind}: {job.error}" if job.error else ""
     return f"{job.id:6d}  {job.state:<9}  {progress}  {job.path}{error}"
-
-
-def _fmt_seconds(seconds: float) -> str:
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
 def _list_item(job: Any, eta: float | None = None) -> dict[str, Any]:
@@ -157,7 +90,7 @@ async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:
                 args.paths, profile=args.profile, force=args.force, priority=args.priority
             )
         except ValueError as exc:
-            raise CliError(str(exc), 2) from exc
+            raise CliError(str(exc), USAGE) from exc
         report = outcome.report
         if args.json:
             out.write(json.dumps(report.to_dict(), indent=2) + "\n")
@@ -171,14 +104,14 @@ async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:
             out.write(outcome.summary + "\n")
         if not report.accepted and report.rejected:
             raise CliError(f"nothing added: {len(report.rejected)} rejected")
-        return 0
+        return OK
     if cmd == "run":
         return await _run_worker(engine, args.until_empty, watch=args.watch)
     if cmd == "watch":
         try:
             return await watch_command(engine, args, out)
         except ValueError as exc:  # no such folder, an unknown profile, a bad option
-            raise CliError(str(exc), 2) from exc
+            raise CliError(str(exc), USAGE) from exc
     if cmd == "status":
         status = await engine.status()
         if args.json:
@@ -186,12 +119,12 @@ async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:
         else:
             counts = status["counts"]
             out.write("  ".join(f"{k}: {v}" for k, v in counts.items()) + "\n")
-            out.write(f"ETA: {_fmt_seconds(status['eta_seconds'])}\n")
+            out.write(f"ETA: {fmt_seconds(status['eta_seconds'])}\n")
             if status["paused"]:
                 out.write(f"Paused: {status['pause_reason']}\n")
             if status["backoff_seconds_left"]:
                 out.write(
-                    f"Waiting {_fmt_seconds(status['backoff_seconds_left'])}: "
+                    f"Waiting {fmt_seconds(status['backoff_seconds_left'])}: "
                     f"{status['backoff_reason']}\n"
                 )
             out.write(f"Tokens: {status['tokens']['total']:,}\n")
@@ -201,7 +134,7 @@ async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:
                     "the queue: they were left by one that stopped, and are marked stale when "
                     "the window or 'paceline-cli run' starts.\n"
                 )
-        return 0
+        return OK
     if cmd == "list":
         state = JobState(args.state) if args.state else None
         jobs = await engine.jobs(state)
@@ -214,21 +147,21 @@ async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:
                 out.write(LIST_HEADER + "\n")
             for job in jobs:
                 out.write(_job_line(job) + "\n")
-        return 0
+        return OK
     if cmd == "show":
         job = await engine.job(args.id)
         if job is None:
             raise CliError(f"There is no job #{args.id}.")
         if args.json:
             data = job.to_dict()
-            data["log"] = [{"at": at, "message": m} for at, m in await engine.job_log(job.id)]
+            data["log"] = [entry.to_dict() for entry in await engine.job_log(job.id)]
             out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         else:
             out.write(_job_line(job) + "\n")
             if job.stale_reason:
                 out.write(f"stale: {job.stale_reason}\n")
             out.write("\n" + (job.result or "") + "\n")
-        return 0
+        return OK
     if cmd == "retrigger":
         if args.all_stale:
             changed = await engine.retrigger_all(JobState.STALE)
@@ -244,29 +177,29 @@ async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:
         elif args.ids:
             changed = await engine.retrigger(args.ids)
         else:
-            raise CliError("Give job IDs, --all-stale, --all-failed or --kind.", 2)
+            raise CliError("Give job IDs, --all-stale, --all-failed or --kind.", USAGE)
         out.write(f"{len(changed)} job(s) queued again\n")
-        return 0
+        return OK
     if cmd == "cancel":
         changed = await engine.cancel(args.ids)
         out.write(f"{len(changed)} job(s) cancelled\n")
         if not changed:
             raise CliError("No job was cancelled: only queued or running jobs can be.")
-        return 0
+        return OK
     if cmd == "remove":
         removed = await engine.remove(args.ids)
         out.write(f"{len(removed)} job(s) removed\n")
         if len(removed) < len(args.ids):
             raise CliError("Some jobs were not removed: cancel queued or running jobs first.")
-        return 0
+        return OK
     if cmd == "pause":
         await engine.pause()
         out.write("queue paused\n")
-        return 0
+        return OK
     if cmd == "resume":
         await engine.resume()
         out.write("queue resumed\n")
-        return 0
+        return OK
     if cmd == "export":
         if args.ids:
             jobs = [j for j in [await engine.job(i) for i in args.ids] if j is not None]
@@ -280,18 +213,18 @@ async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:
             out.write(f"exported {len(jobs)} job(s) to {args.output}\n")
         else:
             out.write(text)
-        return 0
-    raise CliError(f"unknown command {cmd}", 2)
+        return OK
+    raise CliError(f"unknown command {cmd}", USAGE)
 
 
 async def _run_worker(engine: Engine, until_empty: bool, watch: bool = False) -> int:
     if watch and until_empty:
         raise CliError("--watch keeps running to queue new documents: leave out --until-empty.",
-                       2)
+                       USAGE)
     try:
         worker = await engine.start_worker("paceline-cli run")
     except WorkerLocked as exc:
-        raise CliError(str(exc), 3) from exc
+        raise CliError(str(exc), LOCKED) from exc
     if watch:
         await engine.start_watching()
         folders = await engine.watch_folders()
@@ -315,7 +248,10 @@ async def _run_worker(engine: Engine, until_empty: bool, watch: bool = False) ->
         f"worker running: {engine.settings.provider} analyzer, {engine.settings.pacing} pacing\n"
     )
     started = time.time()
-    await engine.run(until_empty=until_empty)
+    # Per finished job, a line on stdout (a live line above them on a terminal); the summary
+    # below goes to stderr with the start line.
+    async with run_report(engine, worker, started, sys.stdout):
+        await engine.run(until_empty=until_empty)
     status = await engine.status()
     counts = status["counts"]
     # This run's work: only the lock's holder finishes jobs, so what finished since it started
@@ -331,18 +267,18 @@ async def _run_worker(engine: Engine, until_empty: bool, watch: bool = False) ->
         raise CliError(
             f"{len(worker.internal_errors)} job(s) stopped on an internal error (kind "
             "'internal'); see 'paceline-cli list --state failed' and the log file.",
-            1,
+            ERROR,
         )
     if status["paused"] and status["pause_kind"] != "user":
-        raise CliError(f"queue paused: {status['pause_reason']}", 1)
+        raise CliError(f"queue paused: {status['pause_reason']}", ERROR)
     if interrupted:
-        return 130
+        return INTERRUPTED
     if failed:
         raise CliError(
             f"{failed} job(s) of this run failed; 'paceline-cli list --state failed' shows why.",
             JOBS_FAILED,
         )
-    return 0
+    return OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -355,9 +291,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code
     except (SchemaTooNew, SettingsError, StorageError) as exc:
         sys.stderr.write(f"paceline-cli: {exc}\n")
-        return 1
+        return ERROR
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED
 
 
 if __name__ == "__main__":
