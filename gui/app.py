@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import sqlite3
 import sys
@@ -35,7 +36,7 @@ from core.errors import SchemaTooNew, WorkerLocked
 from core.logs import setup_logging
 from core.settings import Settings, SettingsError, load_saved
 from gui import formatting as fmt
-from gui import qt_workarounds
+from gui import platform_check, qt_workarounds
 from gui.file_open_events import FileOpenForwarder
 from gui.icons import app_icon
 from gui.main_thread_gc import MainThreadGarbageCollector
@@ -262,6 +263,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (early := early_exit(sys.argv if argv is None else argv)) is not None:
         return early
     # --- end of packaging flags
+    # Before QApplication, which aborts the process when its platform plugin cannot load.
+    if problem := platform_check.window_problem(os.environ):
+        print(problem, file=sys.stderr)
+        return platform_check.EXIT_CODE
     qt_workarounds.install()  # before any Qt call (see gui/qt_workarounds.py)
     args = list(sys.argv if argv is None else argv)
     QCoreApplication.setOrganizationName("Paceline")

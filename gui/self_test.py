@@ -7,7 +7,9 @@ document, waits for the offline analyzer to finish it, checks that the window sh
 as done and renders its result, and closes everything. It prints one line per check and exits
 0, or prints what failed (and the tail of the run's log) and exits 1.
 
-The platform is ``offscreen`` unless ``QT_QPA_PLATFORM`` is already set (``xcb`` to watch it).
+With a display (``DISPLAY`` or ``WAYLAND_DISPLAY`` set) the window opens on the real platform,
+so the self-test also proves that the system has the libraries Qt's window needs; without one it
+runs ``offscreen``. ``QT_QPA_PLATFORM``, when set, chooses.
 """
 
 from __future__ import annotations
@@ -87,7 +89,8 @@ def _environment(**values: str) -> Iterator[None]:
 def run_self_test(out: TextIO | None = None) -> int:
     out = out or sys.stdout
     started = time.monotonic()
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     # ignore_cleanup_errors: on Windows a file a library still holds must not turn a pass
     # into a crash at the very end
     with tempfile.TemporaryDirectory(prefix="paceline-self-test-",
@@ -140,7 +143,7 @@ def _require(condition: object, message: str) -> None:
 
 def _run(scratch: Path, home: Path, checks: _Checks) -> None:
     checks.step("Qt and the application's modules load")
-    from gui import qt_workarounds
+    from gui import platform_check, qt_workarounds
 
     qt_workarounds.install()  # before any other Qt call, as gui.app.main does
     import qasync
@@ -167,6 +170,8 @@ def _run(scratch: Path, home: Path, checks: _Checks) -> None:
     checks.ok(_check_reader())
 
     checks.step("the Qt platform starts")
+    if problem := platform_check.window_problem(os.environ):
+        raise SelfTestFailure(problem)  # before QApplication aborts the process
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "paceline"])
     assert isinstance(app, QApplication)
     checks.ok(app.platformName())
