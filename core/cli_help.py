@@ -56,6 +56,10 @@ STATUS_FIELDS: dict[str, str] = {
     "unreachable_since": "Unix time since when the server cannot be reached, or null",
     "provider": "offline or openai (any OpenAI-compatible server)",
     "model": "the model calls go to",
+    "endpoint": "where calls go: {provider, label, base_url, host, model}; provider "
+    "'offline' sends nothing anywhere",
+    "settings_sources": "settings not at their default, each with where it was set: "
+    "{name: {source, where}} (the settings file or an environment variable)",
     "pacing": "fixed or adaptive",
     "tokens": "tokens used by all jobs: {prompt, completion, total}",
     "cost": "tokens x the price per 1,000 tokens set in Settings",
@@ -104,7 +108,7 @@ def _table(rows: dict[str, str] | tuple[tuple[int, str], ...], title: str) -> st
     width = max(len(k) for k, _ in items) + 2
     lines = [title]
     for key, text in items:
-        wrapped = textwrap.wrap(text, width=86 - width) or [""]
+        wrapped = textwrap.wrap(text, width=86 - width, break_on_hyphens=False) or [""]
         lines.append(f"  {key:<{width}}{wrapped[0]}")
         lines += [f"  {'':<{width}}{more}" for more in wrapped[1:]]
     return "\n".join(lines)

@@ -8,17 +8,38 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import fields
 from typing import Any, TextIO
 
 from core.engine import Engine
 from core.watch_folders import IDLE, RESULT_FORMATS, RESULT_MODES, WatchFolder
 
+COUNTED = ("queued", "running", "done", "failed")
+
+
+def _json_shape() -> str:
+    names = ", ".join(f.name for f in fields(WatchFolder))
+    return (f"--json prints each folder as an object: {names}; 'watch list --json' adds "
+            f"counts: {{{', '.join(COUNTED)}}} of its jobs.")
+
+
+def _action(actions: Any, name: str, short: str, long: str, epilog: str = "") -> Any:
+    return actions.add_parser(name, help=short, description=long, epilog=epilog or None)
+
 
 def add_watch_parser(sub: Any) -> None:
-    p = sub.add_parser("watch", help="watch folders: documents put there are queued by themselves")
+    p = sub.add_parser(
+        "watch", help="watch folders: documents put there are queued by themselves",
+        description="Watch folders: a document saved or copied into one is queued once it is "
+        "complete, with the folder's profile. The worker watches them while the window or "
+        "'paceline-cli run --watch' runs; result files can be written beside each document "
+        "or into a folder of their own. 'paceline-cli watch ACTION --help' says more.",
+    )  # fmt: skip
     actions = p.add_subparsers(dest="watch_command", required=True, metavar="ACTION")
 
-    a = actions.add_parser("add", help="watch a folder")
+    a = _action(actions, "add", "watch a folder",
+                "Watch a folder (and its subfolders unless --no-subfolders). Options left "
+                "out follow the settings.", _json_shape())
     a.add_argument("folder", metavar="FOLDER")
     a.add_argument("--profile", help="analysis profile for its documents (default: Summary)")
     a.add_argument("--no-subfolders", action="store_true", help="only the folder itself")
@@ -38,18 +59,25 @@ def add_watch_parser(sub: Any) -> None:
                    help="move each document here if its job failed")
     a.add_argument("--json", action="store_true")
 
-    p_list = actions.add_parser("list", help="watch folders with their state and counts")
+    p_list = _action(actions, "list", "watch folders with their state and counts",
+                     "Every watch folder: its number, state, path, pattern and profile, and "
+                     "how many of its jobs are queued, done and failed.", _json_shape())
     p_list.add_argument("--json", action="store_true")
-    for name, text in (("remove", "stop watching a folder (its jobs stay)"),
-                       ("pause", "stop watching a folder for now"),
-                       ("resume", "watch a paused folder again")):
-        r = actions.add_parser(name, help=text)
+    for name, text, long in (
+        ("remove", "stop watching a folder (its jobs stay)",
+         "Stop watching folders, given by path or number. Their jobs stay in the queue."),
+        ("pause", "stop watching a folder for now",
+         "Stop watching folders for now; documents arriving meanwhile are queued on resume."),
+        ("resume", "watch a paused folder again",
+         "Watch paused folders again, queueing what arrived while they were paused."),
+    ):
+        r = _action(actions, name, text, long)
         r.add_argument("folders", nargs="+", metavar="FOLDER|ID")
 
 
 def _item(folder: WatchFolder, counts: dict[str, int]) -> dict[str, Any]:
     data = folder.to_dict()
-    data["counts"] = {s: counts.get(s, 0) for s in ("queued", "running", "done", "failed")}
+    data["counts"] = {s: counts.get(s, 0) for s in COUNTED}
     return data
 
 
