@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -95,7 +96,8 @@ def wait_text(status: dict[str, Any], seconds_left: float) -> str:
     kind = status.get("wait_kind")
     if not kind or seconds_left <= 0:
         return ""
-    text = f"{WAIT_LABELS.get(kind, kind)}: {fmt_seconds(max(1.0, seconds_left))} left"
+    # Counted down as clocks do: 0.4 s left still shows as 1 s.
+    text = f"{WAIT_LABELS.get(kind, kind)}: {fmt_seconds(math.ceil(seconds_left))} left"
     reason = _printable(status.get("wait_reason"))
     if kind in EXPLAINED_WAITS and reason:
         text += f" ({reason})"
@@ -168,6 +170,8 @@ class LiveLine:
         self.worker = worker
         self.status: dict[str, Any] = {}
         self._read_at = time.monotonic()
+        # Jobs in a finished state when the run began, as the first status counted them.
+        self._finished_before: int | None = None
         console = Console(file=out)
         self.progress = Progress(
             SpinnerColumn(),
@@ -186,7 +190,9 @@ class LiveLine:
         self.tally = RunTally(engine, started, self.print_finished)
 
     def print_finished(self, job: Job) -> None:
-        self._update()  # printing redraws the line below: with this job counted
+        # Printing puts the line back below as last drawn: draw it with this job counted.
+        self._update()
+        self.progress.refresh()
         self.progress.console.print(
             Text(finished_line(job), style=STATE_STYLES.get(str(job.state), "")),
             soft_wrap=True,
@@ -253,8 +259,15 @@ class LiveLine:
         finished = len(self.tally.finished)
         total = None
         if self.status:
+            # All from one count of the states: a job that ends while the status is read is
+            # either still running or already finished in it, never both or neither (the
+            # events that count ``finished`` arrive a moment after the commit).
             counts = self.status["counts"]
-            total = finished + counts["queued"] + counts["running"]
+            ended = sum(counts[str(s)] for s in FINISHED_STATES)
+            if self._finished_before is None:
+                self._finished_before = ended - finished
+            ended_here = ended - self._finished_before
+            total = max(finished, ended_here + counts["queued"] + counts["running"])
         self.progress.update(self.task, completed=finished, total=total)
 
     async def draw(self) -> None:

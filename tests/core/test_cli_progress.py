@@ -157,10 +157,11 @@ def test_the_wait_text_counts_down_and_names_the_reason() -> None:
     status = {"paused": False, "wait_kind": "backoff",
               "wait_reason": "Backing off after 2 failed calls: HTTP 503"}
     assert wait_text(status, 74.4) == (
-        "backoff: 1 min 14 s left (Backing off after 2 failed calls: HTTP 503)"
+        "backoff: 1 min 15 s left (Backing off after 2 failed calls: HTTP 503)"
     )
     pause = {"paused": False, "wait_kind": "pause", "wait_reason": "Pausing 10 s between calls"}
-    assert wait_text(pause, 3.2) == "pause between calls: 3 s left"
+    assert wait_text(pause, 3.0) == "pause between calls: 3 s left"
+    assert wait_text(pause, 0.4) == "pause between calls: 1 s left"  # as a countdown shows it
     assert wait_text(pause, 0.0) == ""  # the wait is over
     paused = {"paused": True, "pause_reason": "The provider refused the API key.",
               "wait_kind": None}
