@@ -172,6 +172,7 @@ class LiveLine:
         self._read_at = time.monotonic()
         # Jobs in a finished state when the run began, as the first status counted them.
         self._finished_before: int | None = None
+        self._read_failing = False
         console = Console(file=out)
         self.progress = Progress(
             SpinnerColumn(),
@@ -251,8 +252,11 @@ class LiveLine:
         try:
             self.status = await self.engine.status()
             self._read_at = time.monotonic()
+            self._read_failing = False
         except Exception:  # a busy database now and then: keep the last figures
-            log.exception("reading the queue's status for the live line failed")
+            if not self._read_failing:  # once, not every second while it lasts
+                log.exception("reading the queue's status for the live line failed")
+            self._read_failing = True
         self._update()
 
     def _update(self) -> None:
