@@ -162,24 +162,30 @@ def _json_text(shape: str, rows: dict[str, str]) -> str:
     return _table(rows, f"--json prints {shape}:")
 
 
+# What ``run`` prints per finished job (core/cli_progress.py's finished_line).
+RUN_LINES = """a line per finished job, e.g.:
+  done   #12 report.pdf  3 parts  1,234 tokens  14.2 s
+  failed #13 x.pdf  context_too_long: The document part is too long for the model's ...
+  stale  #14 y.pdf  Paceline stopped while a paid call for this job was in flight; ..."""
+
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (one line for `paceline-cli --help`, the fuller text of `paceline-cli NAME --help`)
     "add": (
         "enqueue files and folders (recursive)",
         "Queue documents for analysis. Folders are searched recursively for supported files. "
         "A file already queued or done with the same content and profile is reported as a "
-        "duplicate and not added again unless --force is given. Every path given gets a line: "
+        "duplicate and not added again unless --force is given. Each file gets a line: "
         "added, duplicate or rejected (with its kind and why).",
     ),
     "run": (
         "run the worker in this terminal; Ctrl-C stops cleanly",
         "Run the queue's worker in this process until Ctrl-C (or, with --until-empty, until "
-        "no job is left to run). On a terminal a live line shows this run's jobs done of its "
-        "total, the current job and its progress, the queue's ETA and any wait (pause, "
-        "backoff, throttling). Otherwise (a pipe, a file, CI) each finished job gets one "
-        "plain line: 'done   #12 report.pdf  3 parts  1,234 tokens  14.2 s' or "
-        "'failed #13 x.pdf  context_too_long: ...'. The summary on stderr counts this run's "
-        "jobs only. Only one worker runs a queue at a time: the window or one 'run'.",
+        "no job is left to run). On a terminal a live line shows this run's jobs finished of "
+        "its total, the current job and its progress, the queue's ETA and any wait (pause, "
+        "backoff, throttling), with a line above it for each job that finishes. Anywhere "
+        "else (a pipe, a file, CI) only those lines are printed, without control codes "
+        "(examples below). The start line and the summary, which counts this run's jobs "
+        "only, go to stderr. One worker runs a queue at a time: the window's or one 'run'.",
     ),
     "status": (
         "counts per state, ETA, waits, totals",
@@ -260,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print {accepted: [{id, path}], duplicates: [{path, existing_id}], "
                    "rejected: [{path, kind, reason}]}")
 
-    p = _sub(sub, "run", exit_codes_text())
+    p = _sub(sub, "run", RUN_LINES + "\n\n" + exit_codes_text())
     p.add_argument("--until-empty", action="store_true", help="exit when the queue is empty")
     p.add_argument("--watch", action="store_true",
                    help="also watch the watch folders (see 'paceline-cli watch')")

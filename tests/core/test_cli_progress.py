@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from core.cli_help import RUN_LINES
 from core.cli_progress import LiveLine, finished_line, wait_text
 from core.engine import Engine
 from core.jobs import Job
@@ -151,6 +152,15 @@ def test_a_finished_line_is_one_line_without_control_characters() -> None:
     ))  # fmt: skip
     assert done == ("done   #7 a.txt  3 parts  1,234 tokens  14.2 s  output_truncated: Cut off "
                     "at the output limit of 800 tokens.")
+
+
+def test_run_help_shows_the_lines_run_prints() -> None:
+    done = _job(id=12, path="/docs/report.pdf", parts_planned=3, parts_done=3,
+                prompt_tokens=1200, completion_tokens=34, duration_s=14.2)  # fmt: skip
+    failed = _job(id=13, path="/x.pdf", state=JobState.FAILED, error_kind="context_too_long",
+                  error="The document part is too long for the model's context.")
+    assert f"  {finished_line(done)}\n" in RUN_LINES
+    assert f"  {finished_line(failed)[:60]}" in RUN_LINES
 
 
 def test_the_wait_text_counts_down_and_names_the_reason() -> None:
