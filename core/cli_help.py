@@ -230,8 +230,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": (
         "export jobs as Markdown, JSON or CSV",
         "Write the given jobs (all without IDs) with their results as Markdown, JSON or CSV, "
-        "to stdout or to a file. CSV cells that a spreadsheet would run as a formula are "
-        "quoted.",
+        "to stdout or to a file. CSV cells that a spreadsheet would run as a formula "
+        "(starting with = + - @) get a ' in front.",
     ),
 }
 
