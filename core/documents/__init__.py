@@ -1,6 +1,7 @@
 """Document intake: which files Paceline takes, their fingerprint, and their text."""
 
 from core.documents.extract import (
+    NO_DOCUMENTS,
     Document,
     Limits,
     extract,
@@ -12,6 +13,7 @@ from core.documents.extract import (
 )
 
 __all__ = [
+    "NO_DOCUMENTS",
     "Document",
     "Limits",
     "extract",

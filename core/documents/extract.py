@@ -59,6 +59,9 @@ def supported_suffixes() -> frozenset[str]:
     return frozenset(_EXTRACTORS)
 
 
+# The rejection kind of a folder (and its subfolders) holding nothing Paceline reads.
+NO_DOCUMENTS = "no_documents"
+
 # How much of a file without an extension is read to tell text from binary.
 SNIFF_BYTES = 8192
 
@@ -73,7 +76,7 @@ def reader_key(path: Path | str) -> str | None:
     suffix = path.suffix.lower()
     if suffix in _EXTRACTORS:
         return suffix
-    if suffix:
+    if is_extension(suffix):
         return None
     try:
         with open(path, "rb") as handle:
@@ -83,12 +86,18 @@ def reader_key(path: Path | str) -> str | None:
     return ".txt" if head and text_formats.looks_like_text(head) else None
 
 
+def is_extension(suffix: str) -> bool:
+    """Whether a name's last dotted part names a file type: ".pdf" does; "" and the ".0" of
+    "Release notes 1.0" or "backup.2024" do not (such files are sniffed like LICENSE)."""
+    return bool(suffix) and any(c.isalpha() for c in suffix) and " " not in suffix
+
+
 def is_supported(path: Path | str) -> bool:
     return reader_key(path) is not None
 
 
 def _unsupported(path: Path) -> str:
-    if not path.suffix:
+    if not is_extension(path.suffix):
         return (
             f"{path.name} has no extension and does not look like text. If it is a PDF, "
             "Word or HTML document, add the matching extension (.pdf, .docx, .html)."
@@ -214,18 +223,23 @@ def iter_supported(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str,
     """Expand folders recursively; return (files to add, rejected with kind and reason).
 
     Files named directly are kept even when unsupported so the person gets a reason; inside
-    folders, unsupported files are skipped silently (a folder holds many other things).
+    folders, unsupported files are skipped (a folder holds many other things), but a folder
+    with nothing Paceline can read is named, so no path given goes without a word.
     """
     files: list[Path] = []
     rejected: list[tuple[Path, str, str]] = []
     for path in paths:
         if path.is_dir():
+            found = len(files)
             for root, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(names):
                     candidate = Path(root) / name
                     if not name.startswith(".") and is_supported(candidate):
                         files.append(candidate)
+            if len(files) == found:
+                rejected.append((path, NO_DOCUMENTS, (
+                    f"folder {path}: no supported documents (PDF, DOCX, HTML, text, images)")))
         elif not path.exists():
             rejected.append((path, "missing", f"{path} does not exist."))
         elif not is_supported(path):
