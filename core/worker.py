@@ -62,6 +62,7 @@ class Worker(JobSteps):
         self.running: dict[int, RunningJob] = {}
         self._wake = asyncio.Event()
         self._stopping = False
+        self._stop_why: str | None = None  # written to the log of each job handed back
         self._handoff: deque[Lease] = deque()
         # Jobs claimed but not yet at their first call, in claim order: calls start in queue
         # order even when several jobs are extracted at once and finish extracting out of order.
@@ -84,9 +85,13 @@ class Worker(JobSteps):
     def wake(self) -> None:
         self._wake.set()
 
-    def stop(self) -> None:
-        """Stop claiming and cancel running jobs (a job with a call in flight goes stale)."""
+    def stop(self, why: str | None = None) -> None:
+        """Stop claiming and cancel running jobs: a paid call in flight leaves its job to go
+        stale; any other job (free offline work, or nothing sent yet) goes back to the queue
+        with no attempt used. ``why`` ("at quit") goes into those jobs' logs."""
         self._stopping = True
+        if why is not None:
+            self._stop_why = why
         for running in list(self.running.values()):
             if running.task is not None:
                 running.task.cancel()
@@ -171,6 +176,7 @@ class Worker(JobSteps):
                 task.add_done_callback(tasks.discard)
                 task.add_done_callback(self._collect)
         finally:
+            held = self._busy_ids()
             if self._ready_wait is not None and not self._ready_wait.done():
                 self._ready_wait.cancel()
             for task in list(tasks):
@@ -183,9 +189,26 @@ class Worker(JobSteps):
                     await self.store.give_back(lease)
             unstarted.clear()
             self._handoff.clear()
+            if self._stop_why is not None and held:
+                await self._note_handed_back(held, self._stop_why)
             self._unsubscribe()
             if self.fatal is not None:
                 raise self.fatal
+
+    async def _note_handed_back(self, ids: set[int], why: str) -> None:
+        """Say in each job's log that stopping handed it back (not a crash, nothing lost)."""
+        what = (
+            "nothing paid was in flight" if self.analyzer.paced
+            else "offline work costs nothing to redo"
+        )
+        for job_id in sorted(ids):
+            with contextlib.suppress(StorageError):
+                job = await self.store.get(job_id)
+                if job is not None and job.state == JobState.QUEUED:
+                    await self.store.log(
+                        job_id, f"handed back {why}: {what}; it waits in the queue again, "
+                        "no attempt used"
+                    )
 
     def _collect(self, task: asyncio.Task[None]) -> None:
         """Every job task's exception is looked at: none is ever silently dropped."""

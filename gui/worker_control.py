@@ -97,7 +97,7 @@ class WorkerControl:
         self._pending = None
         if self._restarting is not None and not self._restarting.done():
             await asyncio.gather(self._restarting, return_exceptions=True)
-        await self._stop_running()
+        await self._stop_running("at quit")
         self.on_change()
 
     def close(self) -> None:
@@ -136,10 +136,10 @@ class WorkerControl:
         if self._restarting is None or self._restarting.done():
             self._restarting = asyncio.ensure_future(self._restart())
 
-    async def _stop_running(self) -> None:
+    async def _stop_running(self, why: str | None = None) -> None:
         worker = self.engine.worker
         if worker is not None:
-            worker.stop()
+            worker.stop(why)
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
