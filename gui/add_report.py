@@ -1,4 +1,5 @@
-"""What a drop (or Add files) did, in words: which files were added, which not, and why."""
+"""What a drop (or Add files, Open with, a second launch) did, in words: which files were added,
+which not, and why; the whole report in a dialog that can be resized and copied."""
 
 from __future__ import annotations
 
@@ -6,8 +7,19 @@ import functools
 from collections import Counter
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QSize
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from core.documents import NO_DOCUMENTS
 from core.jobs import AddReport
 from gui import core_texts
 from gui import formatting as fmt
@@ -42,6 +54,8 @@ class AddReportWriter(QObject):
             "empty": self.tr("the file is empty"),
             "too_large": self.tr("the file is too large"),
             "unreadable": self.tr("the file cannot be read"),
+            NO_DOCUMENTS: self.tr(
+                "a folder with no supported documents (PDF, DOCX, HTML, text, images)"),
         }
         return labels.get(kind) or core_texts.error_kind_label(kind)
 
@@ -91,6 +105,61 @@ class AddReportWriter(QObject):
         lines += [fmt.fill(refused, path, self.kind_label(kind))
                   for path, kind, _message in report.rejected]
         return "\n".join(lines)
+
+    def copied_text(self, summary: AddSummary) -> str:
+        """The whole report as the Copy button puts it on the clipboard."""
+        head = [summary.text] + ([summary.detail] if summary.detail else [])
+        return "\n".join([*head, "", summary.full]).rstrip() + "\n"
+
+
+class AddReportDialog(QDialog):
+    """The whole report: a summary, then one line per path in a list that never wraps a path
+    mid-word (it scrolls sideways instead), and a button that copies all of it."""
+
+    def __init__(self, summary: AddSummary, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary = summary
+        self.setObjectName("addReportDialog")
+        self.setWindowTitle(self.tr("Added documents"))
+        self.setSizeGripEnabled(True)
+        layout = QVBoxLayout(self)
+        self.headline = QLabel(summary.text, self)
+        self.headline.setObjectName("addReportHeadline")
+        font = self.headline.font()
+        font.setBold(True)
+        self.headline.setFont(font)
+        layout.addWidget(self.headline)
+        self.detail = QLabel(summary.detail, self)
+        self.detail.setWordWrap(True)  # sentences wrap; the paths below do not
+        self.detail.setVisible(bool(summary.detail))
+        layout.addWidget(self.detail)
+        self.listing = QPlainTextEdit(self)
+        self.listing.setObjectName("addReportListing")
+        self.listing.setReadOnly(True)
+        self.listing.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.listing.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.listing.setPlainText(summary.full)
+        layout.addWidget(self.listing, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        self.copy_button = QPushButton(self.tr("&Copy report"), self)
+        self.copy_button.setToolTip(self.tr("Copy the summary and every line to the clipboard"))
+        buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.copy_button.clicked.connect(self.copy_report)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def sizeHint(self) -> QSize:
+        # Wide enough for a typical path in full; the person can resize it either way.
+        metrics = self.listing.fontMetrics()
+        widest = max((metrics.horizontalAdvance(line)
+                      for line in self.summary.full.splitlines()[:200]), default=0)
+        screen = self.screen().availableGeometry() if self.screen() else None
+        limit = screen.width() * 9 // 10 if screen else 1200
+        width = max(560, min(limit, widest + 60))
+        return QSize(width, 420)
+
+    def copy_report(self) -> None:
+        QGuiApplication.clipboard().setText(AddReportWriter().copied_text(self.summary))
 
 
 def summarize(report: AddReport) -> AddSummary:

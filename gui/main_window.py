@@ -61,7 +61,7 @@ from gui import core_texts
 from gui import formatting as fmt
 from gui.action_factory import make_action
 from gui.adaptive_toolbar import AdaptiveToolBar
-from gui.add_report import summarize
+from gui.add_report import AddReportDialog, AddSummary, summarize
 from gui.banner import Banner, QueueBanner, WaitInfo
 from gui.detail_pane import DetailPane
 from gui.drop_overlay import DropOverlay
@@ -91,7 +91,6 @@ COLUMN_WIDTHS = {
     Column.PROGRESS: 120, Column.ETA: 100, Column.ATTEMPTS: 76, Column.TOKENS: 78,
     Column.DURATION: 88,
 }
-SUCCESS_BANNER_MS = 8000
 CELL_PADDING = 22  # a cell's margins, in pixels
 SORT_ARROW = 34  # a header's margins and its sort arrow
 STATE_ICON = 22
@@ -133,6 +132,16 @@ def local_paths(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[st
     return [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and url.toLocalFile()]
 
 
+def accept_as_copy(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> bool:
+    """Accept a drag as a copy, never a move: some file managers take an accepted move as
+    leave to delete the originals. False (not accepted) if the source does not offer a copy."""
+    if not event.possibleActions() & Qt.DropAction.CopyAction:
+        return False
+    event.setDropAction(Qt.DropAction.CopyAction)
+    event.accept()
+    return True
+
+
 class MainWindow(QMainWindow):
     close_requested = Signal()
 
@@ -145,7 +154,8 @@ class MainWindow(QMainWindow):
         self.worker_control: WorkerControl | None = None
         self.closing = False
         self.last_summary = QueueSummary()
-        self.last_add_summary = None
+        self.last_add_summary: AddSummary | None = None
+        self.add_report_dialog: AddReportDialog | None = None
         self._etas_shown: tuple[dict[int, float], float] | None = None
         self.settings_dialog: SettingsDialog | None = None
         self._last_dir = str(Path.home())
@@ -297,7 +307,6 @@ class MainWindow(QMainWindow):
         self.add_banner.setObjectName("addBanner")
         self.settings_banner = Banner(central)
         self.settings_banner.setObjectName("settingsBanner")
-        self._add_banner_timer = self._single_shot(SUCCESS_BANNER_MS, self._hide_add_success)
 
         self.tabs = StatusTabs(central)
         self.tabs.states_changed.connect(self._states_changed)
@@ -590,30 +599,22 @@ class MainWindow(QMainWindow):
             return
         summary = summarize(outcome.report)
         self.last_add_summary = summary
-        buttons = []
-        if summary.has_problems:
-            buttons.append((self.tr("Details…"), lambda: self.show_add_details(summary.full)))
+        buttons = [(self.tr("Details…"), lambda: self.show_add_details(summary))]
+        # The banner stays until the person closes it (or the next add replaces it): hiding
+        # itself would pull the table up under the pointer.
         self.add_banner.set_message(summary.level, summary.text, summary.detail, buttons,
                                     closable=True, buttons_key=(summary.level, id(summary)))
         self.statusBar().showMessage(summary.text, 5000)
-        if summary.has_problems:
-            self._add_banner_timer.stop()
-        else:
-            self._add_banner_timer.start()
 
-    def _hide_add_success(self) -> None:
-        if self.add_banner.level == "success":
-            self.add_banner.hide()
-
-    def show_add_details(self, listing: str) -> None:
-        box = QMessageBox(self)
-        box.setWindowTitle(self.tr("Added documents"))
-        box.setIcon(QMessageBox.Icon.Information)
-        box.setText(self.add_banner.text)
-        box.setInformativeText(self.add_banner.detail)
-        box.setDetailedText(listing)
-        box.setStandardButtons(QMessageBox.StandardButton.Close)
-        box.open()
+    def show_add_details(self, summary: AddSummary) -> AddReportDialog:
+        """The whole report of an add: every path with what became of it, to read or copy."""
+        if self.add_report_dialog is not None:
+            self.add_report_dialog.close()
+            self.add_report_dialog.deleteLater()
+        dialog = AddReportDialog(summary, self)
+        self.add_report_dialog = dialog
+        dialog.open()
+        return dialog
 
     def file_filter(self) -> str:
         patterns = " ".join(f"*{s}" for s in sorted(supported_suffixes()))
@@ -635,16 +636,13 @@ class MainWindow(QMainWindow):
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         paths = local_paths(event)
-        if paths:
-            event.acceptProposedAction()
+        if paths and accept_as_copy(event):
             self.drop_overlay.show_for(len(paths))
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if local_paths(event):
-            event.acceptProposedAction()
-        else:
+        if not (local_paths(event) and accept_as_copy(event)):
             event.ignore()
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
@@ -654,10 +652,9 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event: QDropEvent) -> None:
         self.drop_overlay.hide()
         paths = local_paths(event)
-        if not paths:
+        if not paths or not accept_as_copy(event):
             event.ignore()
             return
-        event.acceptProposedAction()
         self.add_paths(paths)
 
     # ------------------------------------------------------------------ settings and worker
