@@ -1,88 +1,301 @@
-"""ETA learned from measured call durations.
+"""ETA learned from measured calls, and the output length a call is expected to reach.
 
-Each call is recorded with its size (characters sent) and duration. The estimate of one call
-is a least-squares line ``a + b * units`` over the recent calls of the same provider and
-model, so a slow model and a fast one each get their own. Pauses and any backoff are added
-by :func:`queue_eta`.
+Each finished call is recorded with its size (characters sent), its duration and the output
+tokens it took. The duration of one call is a least-squares line ``a + b * units`` over the
+recent calls of the same engine (provider and model), so a slow model and a fast one each get
+their own.
+
+The queue's ETA plays the worker's schedule forward (:class:`QueueEta`): jobs take the free call
+slots in queue order (one slot with a fixed pause, the adaptive pacer's calls in flight
+otherwise), each job's calls run one after another, and call starts are spaced by the pacer's
+pause (adaptive: one over its rate). So a job is done when its last answer is in, with no
+pause charged after it; a job's own time is its calls' latencies however many run beside it;
+and the queue's throughput comes out as ``min(rate, in flight / latency)``.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import math
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import TYPE_CHECKING
 
+from core.documents.html_format import HTML_SUFFIXES
+from core.documents.image_format import IMAGE_SUFFIXES
 from core.jobs import Job
+from core.part_inputs import IMAGE_UNITS
 from core.states import JobState
+
+if TYPE_CHECKING:
+    from core.store import Store
 
 # Before anything is measured: an offline analysis is fast, a remote call takes seconds.
 PRIOR_SECONDS = {"offline": 0.05}
 PRIOR_REMOTE_SECONDS = 20.0
 
+# Characters of text per byte of file, for a job not read yet (its file size is all we know).
+# Medians of (extracted characters / file bytes) over the documents of the benchmark corpus
+# (benchmarks/corpus.py), measured by ``python benchmarks/eta_benchmark.py --ratios``:
+# PDF 0.0036 over 93 files, DOCX 0.0055 over 66, HTML 0.37 over 108 (files that failed to
+# extract left out). Text counts one character per byte: the corpus's text files are chardet's
+# encoding samples, mostly multi-byte encodings (median 0.60), while the text files people
+# queue are mostly UTF-8 in a Latin script, where a byte is a character.
+CHARS_PER_BYTE = {".pdf": 0.0036, ".docx": 0.0055, **dict.fromkeys(HTML_SUFFIXES, 0.37)}
+TEXT_CHARS_PER_BYTE = 1.0
+
+# Output tokens a call is expected to take before any call was measured.
+DEFAULT_OUTPUT_TOKENS = 600
+# The share of recent calls whose output the expected length covers: high, so the progress
+# bar rarely reaches its end before the answer does.
+OUTPUT_PERCENTILE = 0.8
+# Characters per output token, for the size of a combining call (it sends the part answers).
+CHARS_PER_TOKEN = 4
+# A call already past its estimate is expected to need at least this share of it again.
+OVERRUN_SHARE = 0.1
+
+
+# Latency is never exactly a line of the size sent: the residual noise assumed at least, as a
+# share of the mean latency, so a few samples that happen to line up are not taken as exact.
+NOISE_FLOOR = 0.1
+
 
 class CallTimes:
-    def __init__(self, engine: str, samples: Iterable[tuple[int, float]] = (), keep: int = 200):
+    """Recent calls of one engine: (characters sent, seconds) and output tokens.
+
+    A call's duration is the line ``a + b * units`` through the mean of the recent calls. Its
+    slope is the least-squares slope, drawn toward a prior (half of the mean latency fixed,
+    half in proportion to the size) as far as the samples leave it uncertain: three calls of
+    nearly the same size say next to nothing about how a call scales, and a slope fitted to
+    them alone made a queue's ETA 17 times too long in the benchmark.
+    """
+
+    def __init__(
+        self,
+        engine: str,
+        samples: Iterable[tuple[int, float]] = (),
+        keep: int = 200,
+        outputs: Iterable[int] = (),
+    ):
         self.engine = engine
         self._samples: deque[tuple[int, float]] = deque(maxlen=keep)
-        # The fitted (intercept, slope, mean units, mean seconds, fitted?) until the next
-        # sample: a queue's ETA asks for one estimate per job, 10,000 of them at a time.
-        self._fit: tuple[float, float, float, float, bool] | None = None
+        self._outputs: deque[int] = deque(maxlen=keep)
+        # The fitted (intercept, slope) until the next sample: a queue's ETA asks for one
+        # estimate per job, 10,000 of them at a time.
+        self._fit: tuple[float, float] | None = None
+        self._expected_output: int | None = None
         for units, seconds in reversed(list(samples)):  # stored newest first
             self._samples.append((units, seconds))
+        self.add_outputs(reversed(list(outputs)))  # newest first, as stored
 
-    def add(self, units: int, seconds: float) -> None:
+    def add(self, units: int, seconds: float, completion_tokens: int = 0) -> None:
         self._samples.append((units, max(0.0, seconds)))
         self._fit = None
+        if completion_tokens > 0:
+            self.add_outputs([completion_tokens])
+
+    def add_outputs(self, tokens: Iterable[int]) -> None:
+        """Output tokens of calls measured elsewhere (the store's history), oldest first."""
+        self._outputs.extend(t for t in tokens if t > 0)
+        self._expected_output = None
 
     @property
     def count(self) -> int:
         return len(self._samples)
+
+    @property
+    def outputs_known(self) -> int:
+        return len(self._outputs)
+
+    def expected_output_tokens(self) -> int:
+        """Output tokens a call of this engine is expected to take: a high percentile of the
+        recent calls, or a default before any was measured."""
+        if self._expected_output is None:
+            if not self._outputs:
+                self._expected_output = DEFAULT_OUTPUT_TOKENS
+            else:
+                ranked = sorted(self._outputs)
+                at = min(len(ranked) - 1, int(OUTPUT_PERCENTILE * len(ranked)))
+                self._expected_output = max(1, ranked[at])
+        return self._expected_output
 
     def estimate(self, units: int) -> float:
         if not self._samples:
             return PRIOR_SECONDS.get(self.engine, PRIOR_REMOTE_SECONDS)
         if self._fit is None:
             self._fit = self._fitted()
-        intercept, slope, mean_u, mean_s, fitted = self._fit
-        if not fitted:
-            # Not enough spread to fit a slope: scale the mean by size when we can.
-            if mean_u > 0:
-                return max(0.0, mean_s * (units / mean_u)) if units else mean_s
-            return mean_s
+        intercept, slope = self._fit
         return intercept + slope * units
 
-    def _fitted(self) -> tuple[float, float, float, float, bool]:
+    def _fitted(self) -> tuple[float, float]:
         n = len(self._samples)
         mean_u = sum(u for u, _ in self._samples) / n
         mean_s = sum(s for _, s in self._samples) / n
-        var = sum((u - mean_u) ** 2 for u, _ in self._samples)
-        if n < 3 or var <= 0:
-            return 0.0, 0.0, mean_u, mean_s, False
-        cov = sum((u - mean_u) * (s - mean_s) for u, s in self._samples)
-        slope = max(0.0, cov / var)
-        intercept = max(0.0, mean_s - slope * mean_u)
-        return intercept, slope, mean_u, mean_s, True
+        if mean_u <= 0:
+            return mean_s, 0.0
+        prior = mean_s / (2 * mean_u)  # half of the mean latency in proportion to the size
+        sxx = sum((u - mean_u) ** 2 for u, _ in self._samples)
+        slope = prior
+        if sxx > 0:
+            fitted = sum((u - mean_u) * (s - mean_s) for u, s in self._samples) / sxx
+            residual = sum((s - mean_s - fitted * (u - mean_u)) ** 2 for u, s in self._samples)
+            noise = max(residual / max(1, n - 2), (NOISE_FLOOR * mean_s) ** 2)
+            # Precision-weighted: the fitted slope's variance is noise / sxx; the prior's
+            # spread is its own size (it may well be wrong by all of itself).
+            trust_fit, trust_prior = sxx / noise, 1.0 / prior**2 if prior > 0 else 0.0
+            slope = (fitted * trust_fit + prior * trust_prior) / (trust_fit + trust_prior)
+        # Neither negative nor more than the proportional line: a call has no negative cost.
+        slope = min(max(0.0, slope), mean_s / mean_u)
+        return mean_s - slope * mean_u, slope
+
+
+async def recent_outputs(store: Store, model: str, jobs: int = 100) -> list[int]:
+    """Output tokens per call of the model's recently finished jobs, newest first: the
+    expected output length survives a restart (a job of several calls counts its mean)."""
+    history = await store.history_page(jobs)
+    return [
+        job.completion_tokens // max(1, job.parts_planned)
+        for job in history
+        if job.state == JobState.DONE and job.model == model and job.completion_tokens > 0
+    ]
+
+
+def progress_share(tokens: int, expected: int) -> float:
+    """Share of a call done after ``tokens`` output tokens, when ``expected`` are expected.
+
+    In step with the tokens up to 90% of the expected length, then closing in on 0.99 ever
+    more slowly, so an answer longer than expected neither stops the bar nor fills it: it
+    never goes back and never passes 0.99 before the call is really done.
+    """
+    knee = 0.9 * max(1, expected)
+    if tokens <= knee:
+        return max(0.0, tokens / max(1, expected))
+    # Same slope at the knee as below it: 0.09 left to go, shrinking by e every 0.09 * expected.
+    left = 0.09 * math.exp(-(tokens - knee) / (0.09 * max(1, expected)))
+    return min(0.99, 0.99 - left)
+
+
+def estimated_units(job: Job) -> int:
+    """Characters a job sends: measured once it was read, else guessed from its file size."""
+    if job.units:
+        return job.units
+    suffix = PurePath(job.path).suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        return IMAGE_UNITS
+    return max(1, round(job.size * CHARS_PER_BYTE.get(suffix, TEXT_CHARS_PER_BYTE)))
 
 
 @dataclass(frozen=True)
 class JobPlan:
-    """How many calls a job still needs and how big each is."""
+    """The sizes (characters) of the calls a job still needs, in order."""
 
-    calls_left: int
-    units_per_call: int
+    calls: tuple[int, ...]
+
+    @property
+    def calls_left(self) -> int:
+        return len(self.calls)
 
 
-def plan_for(job: Job, context_chars: int) -> JobPlan:
-    units = job.units or job.size
-    if job.parts_planned:
-        parts = job.parts_planned
-        calls_left = max(0, parts - job.parts_done)
-        # the combining call sends the part results, which are much smaller than a part
-        per_call = max(1, units // max(1, parts - 1 if parts > 1 else 1))
-        return JobPlan(calls_left, per_call)
-    chunks = max(1, -(-units // max(1, context_chars)))
-    calls = chunks + (1 if chunks > 1 else 0)
-    return JobPlan(calls, max(1, units // chunks))
+def plan_for(job: Job, part_chars: int, output_tokens: int = DEFAULT_OUTPUT_TOKENS) -> JobPlan:
+    units = estimated_units(job)
+    parts = job.parts_planned - 1 if job.parts_planned > 1 else 0  # without the combining call
+    if not parts:
+        parts = max(1, -(-units // max(1, part_chars)))
+    per_part = max(1, units // parts)
+    sizes = [per_part] * parts
+    if parts > 1:
+        # The combining call sends the part answers, much smaller than a part.
+        sizes.append(max(1, min(part_chars, parts * output_tokens * CHARS_PER_TOKEN)))
+    return JobPlan(tuple(sizes[min(job.parts_done, len(sizes)) :]))
+
+
+@dataclass
+class _Active:
+    """A job holding a call slot in the simulation: the durations of its calls still to start."""
+
+    job_id: int
+    durations: deque[float] = field(default_factory=deque)
+
+
+class QueueEta:
+    """The worker's schedule played forward: when each job will be done, from now.
+
+    Jobs are fed in the order the worker claims them (running ones first), a slice at a time if
+    need be; :meth:`finish` plays out the rest.
+    """
+
+    def __init__(
+        self,
+        times: CallTimes,
+        *,
+        pause_s: float,
+        paced: bool,
+        part_chars: int,
+        wait_left: float = 0.0,
+        call_elapsed: dict[int, float] | None = None,
+        parallel: int = 1,
+    ) -> None:
+        self.times = times
+        self.part_chars = part_chars
+        self.spacing = pause_s if paced else 0.0  # least seconds between two call starts
+        self.slots = max(1, parallel) if paced else 1  # calls in flight at most
+        self.next_start = wait_left  # when the pacer lets the next call start
+        self.call_elapsed = call_elapsed or {}
+        self.output_tokens = times.expected_output_tokens()
+        self.etas: dict[int, float] = {}
+        self._events: list[tuple[float, int, _Active]] = []  # (time a job wants its next call)
+        self._order = itertools.count()
+        self._holding = 0  # jobs holding a slot
+        self._free_at: list[float] = []  # when slots freed by finished jobs came free
+        self._waiting: deque[Job] = deque()
+
+    def feed(self, jobs: Sequence[Job]) -> None:
+        for job in jobs:
+            if job.state in (JobState.QUEUED, JobState.RUNNING):
+                self._waiting.append(job)
+        while self._waiting:
+            if self._holding < self.slots:
+                at = heapq.heappop(self._free_at) if self._free_at else 0.0
+                self._admit(self._waiting.popleft(), at)
+            elif not self._step():
+                break
+
+    def finish(self) -> tuple[dict[int, float], float]:
+        """Per-job seconds until each job is done, and the queue's total."""
+        while self._step():
+            pass
+        total = max(self.etas.values(), default=0.0)
+        return self.etas, total
+
+    def _admit(self, job: Job, at: float) -> None:
+        plan = plan_for(job, self.part_chars, self.output_tokens)
+        active = _Active(job.id, deque(self.times.estimate(u) for u in plan.calls))
+        self._holding += 1
+        elapsed = self.call_elapsed.get(job.id) if job.state == JobState.RUNNING else None
+        if elapsed is not None and active.durations:
+            # Its call is in flight: it ends after the rest of its expected latency.
+            latency = active.durations.popleft()
+            at += max(latency - elapsed, latency * OVERRUN_SHARE)
+        heapq.heappush(self._events, (at, next(self._order), active))
+
+    def _step(self) -> bool:
+        """Play the next event: a job's next call starts, or its last answer is in."""
+        if not self._events:
+            return False
+        at, _, active = heapq.heappop(self._events)
+        if not active.durations:
+            self.etas[active.job_id] = at
+            self._holding -= 1
+            heapq.heappush(self._free_at, at)
+            return True
+        start = max(at, self.next_start)
+        self.next_start = start + self.spacing
+        end = start + active.durations.popleft()
+        heapq.heappush(self._events, (end, next(self._order), active))
+        return True
 
 
 def queue_eta(
@@ -91,31 +304,25 @@ def queue_eta(
     *,
     pause_s: float,
     paced: bool,
-    context_chars: int,
+    part_chars: int,
     wait_left: float = 0.0,
-    running_elapsed: dict[int, float] | None = None,
+    call_elapsed: dict[int, float] | None = None,
     parallel: int = 1,
 ) -> tuple[dict[int, float], float]:
     """Per-job seconds until each job is done, in queue order, and the queue's total.
 
-    ``jobs`` are the running and queued jobs in the order they will run. A paced provider
-    starts calls at least ``pause_s`` apart, so each call costs ``max(pause, duration)``;
-    with ``parallel`` calls in flight (adaptive pacing) a call's duration is shared among them.
+    ``jobs`` are the running and queued jobs in the order they will run; ``call_elapsed`` the
+    seconds since the call in flight of a running job started; ``wait_left`` the seconds
+    before the next call may start (a pause's rest, a backoff).
     """
-    running_elapsed = running_elapsed or {}
-    t = wait_left
-    etas: dict[int, float] = {}
-    for job in jobs:
-        if job.state not in (JobState.QUEUED, JobState.RUNNING):
-            continue
-        plan = plan_for(job, context_chars)
-        per_call = times.estimate(plan.units_per_call)
-        step = max(pause_s, per_call / max(1, parallel)) if paced else per_call
-        job_time = plan.calls_left * step
-        if job.state == JobState.RUNNING:
-            job_time = max(0.0, job_time - running_elapsed.get(job.id, 0.0))
-            if paced and plan.calls_left:
-                job_time = max(job_time, per_call * 0.1)
-        t += job_time
-        etas[job.id] = t
-    return etas, t
+    eta = QueueEta(
+        times,
+        pause_s=pause_s,
+        paced=paced,
+        part_chars=part_chars,
+        wait_left=wait_left,
+        call_elapsed=call_elapsed,
+        parallel=parallel,
+    )
+    eta.feed(jobs)
+    return eta.finish()

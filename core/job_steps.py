@@ -20,7 +20,7 @@ from core.changes import QueueMeta
 from core.clock import Clock
 from core.documents import Limits, extract_async
 from core.errors import DocumentError, ErrorClass, JobError, LeaseRevoked, StorageError
-from core.eta import CallTimes
+from core.eta import CallTimes, progress_share
 from core.events import EventBus, JobProgress
 from core.jobs import Lease, Profile
 from core.pacing import Pacer
@@ -63,6 +63,7 @@ class RunningJob:
     paid_unsaved: bool = False
     parts_done: int = 0
     parts_planned: int = 0
+    call_started: float | None = None  # clock time the call in flight started, for the ETA
     revoked: str | None = None  # what a person did to it, once the change feed told us
     # The worker is writing the job's outcome itself (done, failed, requeued): the lease it
     # clears is its own doing, not a person's.
@@ -300,12 +301,21 @@ class JobSteps:
         running.call_in_flight = True
         running.paid_unsaved = paced
 
-        def progress(fraction: float) -> None:
-            self.bus.publish(
-                JobProgress(lease.job_id, running.parts_done, running.parts_planned, fraction)
-            )
+        # The share of the call done: its streamed output against the output this model's
+        # recent calls took (not the output limit, which few answers come near).
+        expected = self.times.expected_output_tokens()
+        shown = 0.0
 
-        start = self.clock.now()
+        def progress(tokens: int) -> None:
+            nonlocal shown
+            share = progress_share(tokens, expected)
+            if share - shown >= 0.01:  # at most ~100 progress events per call
+                shown = share
+                self.bus.publish(
+                    JobProgress(lease.job_id, running.parts_done, running.parts_planned, share)
+                )
+
+        start = running.call_started = self.clock.now()
         try:
             result = await call(progress)
         except JobError as error:
@@ -324,6 +334,7 @@ class JobSteps:
             raise
         seconds = self.clock.now() - start
         running.call_in_flight = False
+        running.call_started = None
         if paced:
             self.pacer.on_success(
                 # Image tokens would spoil the characters-per-token ratio learned from text.
@@ -336,7 +347,7 @@ class JobSteps:
             )
             # Adaptive pacing may now allow more calls in flight: let the loop claim at once.
             self._wake.set()
-        self.times.add(sent.units, seconds)
+        self.times.add(sent.units, seconds, result.completion_tokens)
         return result, seconds
 
     # ------------------------------------------------------------------ outcomes

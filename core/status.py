@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from core.eta import CallTimes, queue_eta
+from core.states import JobState
 
 if TYPE_CHECKING:
     from core.analyzers.base import Analyzer
@@ -66,20 +67,35 @@ class QueueStatus:
             else CallTimes(analyzer.engine, await self.store.recent_calls(analyzer.engine))
         )
         wait_left, _, _ = await self.stored_wait()
-        elapsed = {}
-        if self.worker is not None:
-            now = self.clock.now()
-            elapsed = {i: now - r.started for i, r in self.worker.running.items()}
         pause_s, parallel = self.pacer.eta_pacing()
         return {
             "times": times,
             "pause_s": pause_s,
             "parallel": parallel,
             "paced": analyzer.paced,
-            "context_chars": self.settings.context_for(analyzer.model),
+            "part_chars": analyzer.part_chars,
             "wait_left": wait_left,
-            "running_elapsed": elapsed,
+            "call_elapsed": await self._call_elapsed(),
         }
+
+    async def _call_elapsed(self) -> dict[int, float]:
+        """Seconds since each running job's call in flight started.
+
+        This process's worker knows its own calls; another process's are read from the stored
+        start of the last paid call (a lower bound for any call started before it).
+        """
+        if self.worker is not None:
+            now = self.clock.now()
+            return {
+                job_id: now - running.call_started
+                for job_id, running in self.worker.running.items()
+                if running.call_started is not None
+            }
+        last_call = (await self.store.stored_wait()).last_call
+        if last_call is None:
+            return {}
+        elapsed = max(0.0, self.clock.wall() - last_call)
+        return dict.fromkeys(await self.store.ids_in_state(JobState.RUNNING), elapsed)
 
     async def status(self) -> dict[str, Any]:
         counts = await self.store.counts()

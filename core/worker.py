@@ -19,7 +19,7 @@ from core.analyzers.base import Analyzer
 from core.clock import Clock
 from core.documents import Limits
 from core.errors import LeaseRevoked, StorageError
-from core.eta import CallTimes
+from core.eta import CallTimes, recent_outputs
 from core.events import (
     Event,
     EventBus,
@@ -152,6 +152,11 @@ class Worker(JobSteps):
         # stay 'running' and turn stale at the next start although nothing was sent.
         unstarted = self._unstarted = {}
         try:
+            if not self.times.outputs_known:
+                # The progress bar's expected output length; a nicety a busy database can skip.
+                with contextlib.suppress(StorageError):
+                    history = await recent_outputs(self.store, self.analyzer.model)
+                    self.times.add_outputs(reversed(history))
             while not self._stopping:
                 self._wake.clear()
                 if self.paused:

@@ -23,7 +23,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.engine import Engine
-from core.eta import queue_eta
+from core.eta import QueueEta
 from core.jobs import Job
 from core.states import ALL_STATES
 from gui.tasks import TaskRunner
@@ -39,17 +39,14 @@ ETA_MAX_INTERVAL_S = 5.0
 async def sliced_queue_eta(jobs: Sequence[Job], **inputs: Any) -> tuple[dict[int, float], float]:
     """``core.eta.queue_eta`` over ``jobs``, a slice at a time, yielding to the loop between.
 
-    Each slice starts where the previous one ended (its ``wait_left``), so the result is the
-    same as one call over all the jobs.
+    One schedule is fed slice after slice, so the result is the same as one call over all jobs.
     """
-    etas: dict[int, float] = {}
-    total = float(inputs.pop("wait_left", 0.0))
+    eta = QueueEta(**inputs)
     for start in range(0, len(jobs), ETA_SLICE):
         if start:
             await asyncio.sleep(0)
-        part, total = queue_eta(jobs[start : start + ETA_SLICE], wait_left=total, **inputs)
-        etas.update(part)
-    return etas, total
+        eta.feed(jobs[start : start + ETA_SLICE])
+    return eta.finish()
 
 
 @dataclass(frozen=True)

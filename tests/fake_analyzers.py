@@ -63,7 +63,7 @@ class ScriptedAnalyzer:
         self, text: str, profile: Profile, *, index: int, count: int, progress: Progress,
         images: Sequence[Any] = (),
     ) -> CallResult:
-        progress(0.5)
+        progress(5)  # output tokens streamed so far
         return await self._call(f"part {index + 1}/{count}")
 
     async def combine(

@@ -16,7 +16,9 @@ from core.documents.source import PageImage
 from core.jobs import Profile
 from core.vision import VisionSpec
 
-Progress = Callable[[float], None]  # share of the current call done, 0..1
+# Output tokens the current call has streamed so far; the worker turns them into a share of the
+# output it expects (core.eta.progress_share).
+Progress = Callable[[int], None]
 
 
 # The finish reason of an answer the model had to stop at the output limit (max_tokens).

@@ -171,13 +171,11 @@ class OfflineAnalyzer:
             result = await asyncio.to_thread(analyze_text, text, profile.name)
         else:
             result = analyze_text(text, profile.name)
-        progress(1.0)
         return CallResult(result)
 
     async def combine(
         self, partials: list[str], profile: Profile, *, progress: Progress
     ) -> CallResult:
-        progress(1.0)
         return CallResult("\n\n---\n\n".join(partials))
 
     async def aclose(self) -> None:

@@ -87,7 +87,7 @@ class _Stream:
     done: bool = False
     tokens: int = 0  # streamed chunks, each about one token
     received: bool = False
-    reported: float = 0.0
+    reported: int = 0  # output tokens last passed to progress
 
 
 def image_content(text: str, images: Sequence[PageImage]) -> list[dict[str, Any]]:
@@ -337,7 +337,6 @@ class OpenAICompatAnalyzer:
                 "The provider's content filter refused this document.",
                 error_class=ErrorClass.PERMANENT,
             )
-        progress(1.0)
         usage = state.usage or {}
         return CallResult(
             "".join(state.pieces),
@@ -357,10 +356,9 @@ class OpenAICompatAnalyzer:
                 state.received = True
                 if self._take_event(event, response, state):
                     break
-                share = min(0.99, state.tokens / self.max_output_tokens)
-                if share - state.reported >= 0.01:  # at most ~100 progress events per call
-                    state.reported = share
-                    progress(share)
+                if state.tokens > state.reported:
+                    state.reported = state.tokens
+                    progress(state.tokens)
             if state.done:
                 await _drain(events, response)
 
