@@ -54,6 +54,8 @@ class TimedAnalyzer:
         self.finished = 0  # calls answered
         # Awaited when a call starts, with the number of calls answered before it.
         self.on_start: Callable[[int], Any] | None = None
+        # Awaited after each tenth of a call, with the call's number and the tenths done.
+        self.on_step: Callable[[int, int], Any] | None = None
 
     def split(self, text: str) -> list[str]:
         return split_text(text, self.part_chars)
@@ -78,6 +80,8 @@ class TimedAnalyzer:
         for step in range(1, 11):
             await self.clock.sleep(seconds / 10)
             progress(tokens * step // 10)
+            if self.on_step is not None:
+                await self.on_step(number, step)
         self.finished += 1
         return CallResult("w " * (2 * tokens), completion_tokens=tokens)
 
@@ -86,9 +90,10 @@ class TimedAnalyzer:
 
 
 class StatusReader(QueueStatus):
-    """The queue's status as the engine computes it, around a worker built here."""
+    """The queue's status as the engine computes it, around a worker built here (or none: as
+    another process, such as ``paceline-cli status``, sees the queue)."""
 
-    def __init__(self, store: Store, clock: FakeClock, pacer: FixedPacer, worker: Worker,
+    def __init__(self, store: Store, clock: FakeClock, pacer: FixedPacer, worker: Worker | None,
                  analyzer: Analyzer) -> None:  # fmt: skip
         self.store = store
         self.clock = clock

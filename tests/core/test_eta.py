@@ -9,10 +9,15 @@ from pathlib import Path
 import pytest
 
 from core.eta import CallTimes, QueueEta, estimated_units, queue_eta
+from core.events import EventBus
 from core.jobs import Job
+from core.pacing import Backoff, FixedPacer
 from core.states import JobState
-from tests.eta_queue import TimedAnalyzer, document_sizes, run_queue
+from core.store import Store
+from core.worker import Worker
+from tests.eta_queue import StatusReader, TimedAnalyzer, document_sizes, run_queue
 from tests.fake_clock import FakeClock
+from tests.helpers import new_job
 
 
 def _job(
@@ -204,3 +209,41 @@ def test_after_three_calls_the_queue_eta_is_within_15_percent(tmp_path: Path) ->
     assert any(size > 24_000 for size in sizes)  # jobs of several parts are in it
     assert run.calls > 25 and run.real > 300
     assert run.error < 0.15, (run.eta, run.real)
+
+
+def test_a_call_in_flight_counts_from_its_start_in_this_process_and_in_another(
+    tmp_path: Path,
+) -> None:
+    async def go() -> list[tuple[float, float, float, float]]:
+        clock = FakeClock()
+        bus = EventBus()
+        store = await Store.open(tmp_path / "db.sqlite3", clock, bus)
+        paths = []
+        for n, letter in enumerate("ABC"):
+            paths.append(tmp_path / f"doc{n}.txt")
+            paths[-1].write_text(letter * 1000, encoding="utf-8")
+        await store.add_jobs([new_job(p) for p in paths], max_queued=10)
+        analyzer = TimedAnalyzer(clock, lambda _units, _n: 20.0, lambda _n: 300)
+        pacer = FixedPacer(clock, 10, Backoff(rng=lambda: 0.0))
+        worker = Worker(store, analyzer, pacer, clock, bus)
+        here = StatusReader(store, clock, pacer, worker, analyzer)
+        # Another process (paceline-cli status) has no worker: it reads the stored call start.
+        elsewhere = StatusReader(store, clock, FixedPacer(clock, 10), None, analyzer)
+        seen = []
+
+        async def halfway(call: int, tenths: int) -> None:
+            if call == 1 and tenths == 5:  # 10 s into the second job's 20 s call
+                (mine, mine_total), (theirs, their_total) = await here.eta(), await elsewhere.eta()
+                second = sorted(mine)[0]
+                seen.append((mine[second], mine_total, theirs[second], their_total))
+
+        analyzer.on_step = halfway
+        await worker.run(until_empty=True)
+        await store.close()
+        return seen
+
+    ((mine, mine_total, theirs, their_total),) = asyncio.run(go())
+    # Calls start 20 s apart (the latency is over the 10 s pause): the second job's call ends
+    # in 10 s, the third job's call starts then and takes 20 s.
+    assert mine == pytest.approx(10.0) and mine_total == pytest.approx(30.0)
+    assert theirs == pytest.approx(10.0) and their_total == pytest.approx(30.0)
