@@ -148,15 +148,16 @@ class AddReportDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
-    def sizeHint(self) -> QSize:
-        # Wide enough for a typical path in full; the person can resize it either way.
+        self.resize(self._first_size())
+
+    def _first_size(self) -> QSize:
+        # Wide enough for the paths in full where the screen allows; resizable either way.
         metrics = self.listing.fontMetrics()
         widest = max((metrics.horizontalAdvance(line)
-                      for line in self.summary.full.splitlines()[:200]), default=0)
-        screen = self.screen().availableGeometry() if self.screen() else None
-        limit = screen.width() * 9 // 10 if screen else 1200
-        width = max(560, min(limit, widest + 60))
-        return QSize(width, 420)
+                      for line in self.summary.full.splitlines()[:500]), default=0)
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        limit = screen.availableGeometry().width() * 9 // 10 if screen is not None else 1200
+        return QSize(max(560, min(limit, widest + 60)), 420)
 
     def copy_report(self) -> None:
         QGuiApplication.clipboard().setText(AddReportWriter().copied_text(self.summary))

@@ -63,6 +63,7 @@ from gui.action_factory import make_action
 from gui.adaptive_toolbar import AdaptiveToolBar
 from gui.add_report import AddReportDialog, AddSummary, summarize
 from gui.banner import Banner, QueueBanner, WaitInfo
+from gui.cell_delegate import CellDelegate
 from gui.detail_pane import DetailPane
 from gui.drop_overlay import DropOverlay
 from gui.folders_pane import FoldersPane
@@ -97,6 +98,10 @@ STATE_ICON = 22
 MAX_FITTED = 220
 SEARCH_WIDTH = 280
 SEARCH_MIN_WIDTH = 170
+# At first start the reason column gets at least this much (a stale job's button and its
+# words), taken from the document column down to its minimum.
+REASON_ROOM = 300
+DOCUMENT_MIN = 180
 translate = QCoreApplication.translate
 
 
@@ -122,6 +127,16 @@ def fitted_column_widths(metrics: QFontMetrics, model: JobsModel) -> dict[Column
         MAX_FITTED, width(*(core_texts.profile_name(p.name) for p in BUILTIN_PROFILES))))
     widths.pop(Column.ERROR, None)  # the last column stretches
     return widths
+
+
+def room_for_reasons(widths: dict[Column, int], table_width: int) -> dict[Column, int]:
+    """The widths with the document column narrowed (not below DOCUMENT_MIN) so the reason
+    column, which takes what is left, has REASON_ROOM: a stale job's reason at 1280 px."""
+    left = table_width - sum(widths.values())
+    if left >= REASON_ROOM:
+        return widths
+    document = max(DOCUMENT_MIN, widths[Column.DOCUMENT] - (REASON_ROOM - left))
+    return {**widths, Column.DOCUMENT: min(widths[Column.DOCUMENT], document)}
 
 
 def local_paths(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[str]:
@@ -234,8 +249,10 @@ class MainWindow(QMainWindow):
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in fitted_column_widths(view.fontMetrics(), self.model).items():
+        self.fitted_widths = fitted_column_widths(view.fontMetrics(), self.model)
+        for column, width in self.fitted_widths.items():
             view.setColumnWidth(column, width)
+        view.setItemDelegate(CellDelegate(view))
         self.progress_delegate = ProgressDelegate(view)
         view.setItemDelegateForColumn(Column.PROGRESS, self.progress_delegate)
         self.reason_delegate = ReasonDelegate(view)
@@ -419,12 +436,21 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ start-up
 
     async def load(self) -> None:
-        """Read the jobs and the queue's state before the window is shown."""
-        await self.model.load()
+        """Read the jobs and the queue's state (before the window is shown, or while it is)."""
+        # The rows and the counts are two reads: until both are in, the table, the tabs and
+        # the status bar are not repainted, so rows saying Done never sit beside "Done (0)".
+        held = (self.centralWidget(), self.status)
+        for widget in held:
+            widget.setUpdatesEnabled(False)
+        try:
+            await self.model.load()
+            await self.summary.refresh_now()
+        finally:
+            for widget in held:
+                widget.setUpdatesEnabled(True)
         meta = self.engine.queue_meta
         self.queue_banner.set_paused(meta.paused, meta.pause_reason, meta.pause_kind)
         self.job_actions.set_paused(meta.paused)
-        await self.summary.refresh_now()
         await self.job_actions.refresh_failed_kinds()
         await self.folders_pane.load()
         self._show_settings_warnings()
@@ -775,6 +801,7 @@ class MainWindow(QMainWindow):
             value = state.value(key)
             if isinstance(value, QByteArray) and not value.isEmpty():
                 restore(value)
+        self._fit_columns(first_start=not state.contains("header"))
         if not state.contains("splitter"):
             self.splitter.setSizes([self.height() * 3 // 5, self.height() * 2 // 5])
         if not state.contains("windowState"):
@@ -788,6 +815,25 @@ class MainWindow(QMainWindow):
             tab = 0
         if 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
+
+    def _fit_columns(self, *, first_start: bool) -> None:
+        """Words of this language fit their columns: a layout saved in a shorter language
+        (English "Summary" in a column now showing "Zusammenfassung") is widened; at first
+        start the reason column gets its room from the document column."""
+        view = self.table
+        if first_start:
+            style = view.style()
+            scroll_bar = style.pixelMetric(style.PixelMetric.PM_ScrollBarExtent)
+            margins = self.centralWidget().layout().contentsMargins()
+            width = (self.width() - margins.left() - margins.right()
+                     - 2 * view.frameWidth() - scroll_bar)
+            for column, fitted in room_for_reasons(self.fitted_widths, width).items():
+                view.setColumnWidth(column, fitted)
+            return
+        for column in (Column.PROFILE, Column.STATE):
+            if not view.isColumnHidden(column) \
+                    and view.columnWidth(column) < self.fitted_widths[column]:
+                view.setColumnWidth(column, self.fitted_widths[column])
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -11,7 +11,6 @@ from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QStyle,
-    QStyledItemDelegate,
     QStyleOptionProgressBar,
     QStyleOptionViewItem,
 )
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 from core.jobs import Job
 from core.states import JobState
 from gui import formatting as fmt
+from gui.cell_delegate import CellDelegate
 from gui.jobs_model import Role
 from gui.palette import ACCENTS
 
@@ -27,7 +27,7 @@ BAR_HEIGHT = 16
 STOPPED = frozenset({JobState.FAILED, JobState.STALE, JobState.CANCELLED})
 
 
-class ProgressDelegate(QStyledItemDelegate):
+class ProgressDelegate(CellDelegate):
     def paint(
         self,
         painter: QPainter,
