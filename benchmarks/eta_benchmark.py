@@ -10,6 +10,9 @@ How the figures are taken (tests/eta_queue.py does the run):
   times a jitter drawn uniformly within +/-``--jitter`` (25%), and answers 150-700 output
   tokens. Time is virtual (an auto-advancing fake clock: one call at a time, as a fixed pause
   runs them), so an hour of queue runs in about a second.
+- ``--pdf-every N`` makes every N-th document a PDF of the same text (tests/docgen.py, about
+  5 characters a byte where the corpus's PDFs median 0.0036): the ETA has to learn their
+  characters per byte from the first ones read.
 - When 3 calls have finished, the queue's ETA is read as the window and ``paceline-cli
   status`` read it (``QueueStatus.eta``), at the moment the 4th call starts. The queue then
   runs to its end; "real" is the virtual time from that reading to the end. The error is
@@ -20,6 +23,7 @@ benchmark corpus (``benchmarks/corpus.py`` builds it): per format, the median of
 characters / file bytes over the files that extract.
 
     python benchmarks/eta_benchmark.py [--seeds 20] [--jobs 30] [--pause 10] [--jitter 0.25]
+                                       [--pdf-every 3]
     python benchmarks/eta_benchmark.py --ratios [--corpus ~/.cache/paceline-bench/corpus]
 """
 
@@ -56,21 +60,25 @@ def analyzer_for(seed: int, jitter: float) -> object:
     return make
 
 
-async def one_seed(seed: int, jobs: int, pause_s: float, jitter: float) -> QueueRun:
+async def one_seed(
+    seed: int, jobs: int, pause_s: float, jitter: float, pdf_every: int = 0
+) -> QueueRun:
     sizes = document_sizes(random.Random(seed), jobs)
     with tempfile.TemporaryDirectory(prefix="paceline-eta-") as folder:
         return await run_queue(
-            Path(folder), analyzer_for(seed, jitter), sizes, pause_s=pause_s  # type: ignore[arg-type]
-        )
+            Path(folder), analyzer_for(seed, jitter), sizes,  # type: ignore[arg-type]
+            pause_s=pause_s, pdf_every=pdf_every,
+        )  # fmt: skip
 
 
 def queue_table(args: argparse.Namespace) -> None:
-    print(f"{args.jobs} jobs, pause {args.pause:g} s, latency 3-30 s +/-{args.jitter:.0%}; "
-          "ETA read after 3 calls")  # fmt: skip
+    pdfs = f", one in {args.pdf_every} a PDF" if args.pdf_every else ""
+    print(f"{args.jobs} jobs{pdfs}, pause {args.pause:g} s, latency 3-30 s "
+          f"+/-{args.jitter:.0%}; ETA read after 3 calls")  # fmt: skip
     print(f"{'seed':>4} {'calls':>5} {'long docs':>9} {'ETA s':>8} {'real s':>8} {'error':>7}")
     errors = []
     for seed in range(1, args.seeds + 1):
-        run = asyncio.run(one_seed(seed, args.jobs, args.pause, args.jitter))
+        run = asyncio.run(one_seed(seed, args.jobs, args.pause, args.jitter, args.pdf_every))
         errors.append(run.error)
         long_docs = sum(1 for s in run.sizes if s > PART_CHARS)
         print(f"{seed:>4} {run.calls:>5} {long_docs:>9} {run.eta:>8.0f} {run.real:>8.0f} "
@@ -113,6 +121,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=30)
     parser.add_argument("--pause", type=float, default=10.0)
     parser.add_argument("--jitter", type=float, default=0.25)
+    parser.add_argument("--pdf-every", type=int, default=0,
+                        help="make every N-th document a PDF (generated: ~5 characters a byte)")
     parser.add_argument("--ratios", action="store_true", help="print the characters per byte")
     parser.add_argument("--corpus", type=Path,
                         default=Path("~/.cache/paceline-bench/corpus").expanduser())

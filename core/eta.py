@@ -18,6 +18,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import statistics
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +38,9 @@ if TYPE_CHECKING:
 PRIOR_SECONDS = {"offline": 0.05}
 PRIOR_REMOTE_SECONDS = 20.0
 
-# Characters of text per byte of file, for a job not read yet (its file size is all we know).
+# Characters of text per byte of file, for a job not read yet (its file size is all we know),
+# until documents of the format have been read here (then their median, see
+# CallTimes.chars_per_byte: one PDF holds a page of text in 1 MB, another 500 pages).
 # Medians of (extracted characters / file bytes) over the documents of the benchmark corpus
 # (benchmarks/corpus.py), measured by ``python benchmarks/eta_benchmark.py --ratios``:
 # PDF 0.0036 over 93 files, DOCX 0.0055 over 66, HTML 0.37 over 108 (files that failed to
@@ -46,6 +49,7 @@ PRIOR_REMOTE_SECONDS = 20.0
 # queue are mostly UTF-8 in a Latin script, where a byte is a character.
 CHARS_PER_BYTE = {".pdf": 0.0036, ".docx": 0.0055, **dict.fromkeys(HTML_SUFFIXES, 0.37)}
 TEXT_CHARS_PER_BYTE = 1.0
+DOCUMENTS_KEPT = 50  # documents read, per format, whose characters per byte are remembered
 
 # Output tokens a call is expected to take before any call was measured.
 DEFAULT_OUTPUT_TOKENS = 600
@@ -63,8 +67,14 @@ OVERRUN_SHARE = 0.1
 NOISE_FLOOR = 0.1
 
 
+def format_of(path: str) -> str:
+    """The key a document's characters per byte are learned under: its suffix."""
+    return PurePath(path).suffix.lower()
+
+
 class CallTimes:
-    """Recent calls of one engine: (characters sent, seconds) and output tokens.
+    """What recent work taught: calls of one engine, (characters sent, seconds) and output
+    tokens, and the characters per byte of the documents read, per format.
 
     A call's duration is the line ``a + b * units`` through the mean of the recent calls. Its
     slope is the least-squares slope, drawn toward a prior (half of the mean latency fixed,
@@ -87,6 +97,8 @@ class CallTimes:
         # estimate per job, 10,000 of them at a time.
         self._fit: tuple[float, float] | None = None
         self._expected_output: int | None = None
+        self._ratios: dict[str, deque[float]] = {}
+        self._ratio_medians: dict[str, float] = {}
         for units, seconds in reversed(list(samples)):  # stored newest first
             self._samples.append((units, seconds))
         self.add_outputs(reversed(list(outputs)))  # newest first, as stored
@@ -101,6 +113,23 @@ class CallTimes:
         """Output tokens of calls measured elsewhere (the store's history), oldest first."""
         self._outputs.extend(t for t in tokens if t > 0)
         self._expected_output = None
+
+    def add_document(self, path: str, size: int, units: int) -> None:
+        """A document was read: ``units`` characters (page images counted) from ``size`` bytes."""
+        if size <= 0 or units <= 0:
+            return
+        key = format_of(path)
+        self._ratios.setdefault(key, deque(maxlen=DOCUMENTS_KEPT)).append(units / size)
+        self._ratio_medians.pop(key, None)
+
+    def chars_per_byte(self, path: str) -> float:
+        """Characters per byte expected of a document not read yet: the median of the ones of
+        its format read here, the corpus's figure counted as one of them."""
+        key = format_of(path)
+        if key not in self._ratio_medians:
+            prior = CHARS_PER_BYTE.get(key, TEXT_CHARS_PER_BYTE)
+            self._ratio_medians[key] = statistics.median([prior, *self._ratios.get(key, ())])
+        return self._ratio_medians[key]
 
     @property
     def count(self) -> int:
@@ -152,15 +181,18 @@ class CallTimes:
         return mean_s - slope * mean_u, slope
 
 
-async def recent_outputs(store: Store, model: str, jobs: int = 100) -> list[int]:
-    """Output tokens per call of the model's recently finished jobs, newest first: the
-    expected output length survives a restart (a job of several calls counts its mean)."""
-    history = await store.history_page(jobs)
-    return [
+async def learn_from_history(times: CallTimes, store: Store, model: str, jobs: int = 100) -> None:
+    """Teach ``times`` the recently finished jobs, so a restart keeps what they taught: the
+    model's output tokens per call (a job of several calls counts its mean) and the characters
+    per byte of the documents read (any model's)."""
+    done = [job for job in reversed(await store.history_page(jobs)) if job.state == JobState.DONE]
+    times.add_outputs(
         job.completion_tokens // max(1, job.parts_planned)
-        for job in history
-        if job.state == JobState.DONE and job.model == model and job.completion_tokens > 0
-    ]
+        for job in done
+        if job.model == model and job.completion_tokens > 0
+    )
+    for job in done:
+        times.add_document(job.path, job.size, job.units)
 
 
 def progress_share(tokens: int, expected: int) -> float:
@@ -178,14 +210,13 @@ def progress_share(tokens: int, expected: int) -> float:
     return min(0.99, 0.99 - left)
 
 
-def estimated_units(job: Job) -> int:
+def estimated_units(job: Job, times: CallTimes) -> int:
     """Characters a job sends: measured once it was read, else guessed from its file size."""
     if job.units:
         return job.units
-    suffix = PurePath(job.path).suffix.lower()
-    if suffix in IMAGE_SUFFIXES:
+    if format_of(job.path) in IMAGE_SUFFIXES:
         return IMAGE_UNITS
-    return max(1, round(job.size * CHARS_PER_BYTE.get(suffix, TEXT_CHARS_PER_BYTE)))
+    return max(1, round(job.size * times.chars_per_byte(job.path)))
 
 
 @dataclass(frozen=True)
@@ -199,8 +230,9 @@ class JobPlan:
         return len(self.calls)
 
 
-def plan_for(job: Job, part_chars: int, output_tokens: int = DEFAULT_OUTPUT_TOKENS) -> JobPlan:
-    units = estimated_units(job)
+def plan_for(job: Job, part_chars: int, times: CallTimes) -> JobPlan:
+    units = estimated_units(job, times)
+    output_tokens = times.expected_output_tokens()
     parts = job.parts_planned - 1 if job.parts_planned > 1 else 0  # without the combining call
     if not parts:
         parts = max(1, -(-units // max(1, part_chars)))
@@ -244,7 +276,6 @@ class QueueEta:
         self.slots = max(1, parallel) if paced else 1  # calls in flight at most
         self.next_start = wait_left  # when the pacer lets the next call start
         self.call_elapsed = call_elapsed or {}
-        self.output_tokens = times.expected_output_tokens()
         self.etas: dict[int, float] = {}
         self._events: list[tuple[float, int, _Active]] = []  # (time a job wants its next call)
         self._order = itertools.count()
@@ -271,7 +302,7 @@ class QueueEta:
         return self.etas, total
 
     def _admit(self, job: Job, at: float) -> None:
-        plan = plan_for(job, self.part_chars, self.output_tokens)
+        plan = plan_for(job, self.part_chars, self.times)
         active = _Active(job.id, deque(self.times.estimate(u) for u in plan.calls))
         self._holding += 1
         elapsed = self.call_elapsed.get(job.id) if job.state == JobState.RUNNING else None

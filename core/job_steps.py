@@ -150,6 +150,8 @@ class JobSteps:
                 "there, re-trigger the job to send it anyway.",
             )
         chunks = cut_document(document, self.analyzer)
+        # the ETA guesses the length of files not read yet from the ones read
+        self.times.add_document(job.path, job.size, sum(c.units for c in chunks))
         multi = len(chunks) > 1
         size = self.analyzer.part_chars
         plan = [PartPlan(c.sha, size) for c in chunks]

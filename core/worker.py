@@ -19,7 +19,7 @@ from core.analyzers.base import Analyzer
 from core.clock import Clock
 from core.documents import Limits
 from core.errors import LeaseRevoked, StorageError
-from core.eta import CallTimes, recent_outputs
+from core.eta import CallTimes, learn_from_history
 from core.events import (
     Event,
     EventBus,
@@ -153,10 +153,10 @@ class Worker(JobSteps):
         unstarted = self._unstarted = {}
         try:
             if not self.times.outputs_known:
-                # The progress bar's expected output length; a nicety a busy database can skip.
+                # What finished jobs taught (output lengths, characters per byte), for the
+                # progress bar and the ETA: a nicety a busy database can skip.
                 with contextlib.suppress(StorageError):
-                    history = await recent_outputs(self.store, self.analyzer.model)
-                    self.times.add_outputs(reversed(history))
+                    await learn_from_history(self.times, self.store, self.analyzer.model)
             while not self._stopping:
                 self._wake.clear()
                 if self.paused:

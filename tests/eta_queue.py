@@ -23,6 +23,7 @@ from core.pacing import Backoff, FixedPacer
 from core.status import QueueStatus
 from core.store import Store
 from core.worker import Worker
+from tests.docgen import make_text_pdf
 from tests.fake_clock import FakeClock
 from tests.helpers import new_job, write_doc
 
@@ -130,6 +131,22 @@ def document_sizes(rng: random.Random, jobs: int) -> list[int]:
     return sizes
 
 
+def as_pdf(text_file: Path) -> Path:
+    """The text file as a PDF with a text layer (lines of about 90 characters, 50 a page)."""
+    words = text_file.read_text(encoding="utf-8").split()
+    lines, line = [], ""
+    for word in words:
+        if len(line) + len(word) > 90:
+            lines.append(line)
+            line = ""
+        line += word + " "
+    lines.append(line)
+    pages = ["\n".join(lines[i : i + 50]) for i in range(0, len(lines), 50)]
+    pdf = make_text_pdf(text_file.with_suffix(".pdf"), pages)
+    text_file.unlink()
+    return pdf
+
+
 async def run_queue(
     folder: Path,
     analyzer_for: Callable[[FakeClock], TimedAnalyzer],
@@ -137,10 +154,11 @@ async def run_queue(
     *,
     pause_s: float = 10.0,
     read_after: int = 3,
+    pdf_every: int = 0,
 ) -> QueueRun:
-    """Queue one text document per size, run the queue to its end, and compare the ETA read
-    when ``read_after`` calls had finished (at the start of the next call) with the time the
-    queue really took from then."""
+    """Queue one text document per size (every ``pdf_every``-th one a PDF of that text), run
+    the queue to its end, and compare the ETA read when ``read_after`` calls had finished (at
+    the start of the next call) with the time the queue really took from then."""
     clock = FakeClock()
     bus = EventBus()
     store = await Store.open(folder / "queue.sqlite3", clock, bus)
@@ -148,7 +166,10 @@ async def run_queue(
         paths = []
         for n, chars in enumerate(sizes):
             paragraphs = max(1, round(chars / PARAGRAPH_CHARS))
-            paths.append(write_doc(folder / f"doc{n:03d}.txt", n, paragraphs))
+            path = write_doc(folder / f"doc{n:03d}.txt", n, paragraphs)
+            if pdf_every and n % pdf_every == pdf_every - 1:
+                path = as_pdf(path)
+            paths.append(path)
         await store.add_jobs([new_job(p, provider="timed", model="model") for p in paths],
                              max_queued=10_000)  # fmt: skip
         analyzer = analyzer_for(clock)

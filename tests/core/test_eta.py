@@ -15,6 +15,7 @@ from core.pacing import Backoff, FixedPacer
 from core.states import JobState
 from core.store import Store
 from core.worker import Worker
+from tests.docgen import make_html
 from tests.eta_queue import StatusReader, TimedAnalyzer, document_sizes, run_queue
 from tests.fake_clock import FakeClock
 from tests.helpers import new_job
@@ -164,8 +165,21 @@ def test_the_engine_takes_pacing_from_its_pacer() -> None:
      (".png", 3_000)],
 )
 def test_a_file_not_read_yet_counts_characters_by_its_format(suffix: str, chars: int) -> None:
-    assert estimated_units(_job(1, size=2_000_000, suffix=suffix, units=0)) == chars
-    assert estimated_units(_job(1, size=2_000_000, suffix=suffix, units=1234)) == 1234
+    times = CallTimes("openai:m")
+    assert estimated_units(_job(1, size=2_000_000, suffix=suffix, units=0), times) == chars
+    assert estimated_units(_job(1, size=2_000_000, suffix=suffix, units=1234), times) == 1234
+
+
+def test_characters_per_byte_are_learned_from_the_documents_read() -> None:
+    times = CallTimes("openai:m")
+    pdf = _job(1, size=1_000_000, suffix=".pdf", units=0)
+    assert estimated_units(pdf, times) == 3_600  # the corpus's median before any PDF was read
+    times.add_document("/d/a.PDF", 100_000, 30_000)  # these PDFs hold much more text
+    times.add_document("/d/b.pdf", 200_000, 50_000)
+    assert estimated_units(pdf, times) == 250_000  # the median of 0.3, 0.25 and the prior
+    times.add_document("/d/c.pdf", 0, 100)  # an empty file teaches nothing
+    times.add_document("/d/a.docx", 10_000, 9_000)  # nor does another format
+    assert estimated_units(pdf, times) == 250_000
 
 
 def test_a_big_pdf_needing_one_short_call_shows_seconds_not_hours() -> None:
@@ -247,3 +261,31 @@ def test_a_call_in_flight_counts_from_its_start_in_this_process_and_in_another(
     # in 10 s, the third job's call starts then and takes 20 s.
     assert mine == pytest.approx(10.0) and mine_total == pytest.approx(30.0)
     assert theirs == pytest.approx(10.0) and their_total == pytest.approx(30.0)
+
+
+def test_a_restarted_worker_keeps_the_characters_per_byte_of_documents_read(
+    tmp_path: Path,
+) -> None:
+    async def go() -> tuple[float, float]:
+        clock = FakeClock()
+        bus = EventBus()
+        store = await Store.open(tmp_path / "db.sqlite3", clock, bus)
+        page = make_html(tmp_path / "page.html", "A paragraph of visible text. " * 200)
+        await store.add_jobs([new_job(page)], max_queued=10)
+
+        def worker() -> Worker:
+            analyzer = TimedAnalyzer(clock, lambda _units, _n: 2.0, lambda _n: 100)
+            return Worker(store, analyzer, FixedPacer(clock, 0, Backoff()), clock, bus)
+
+        first = worker()
+        await first.run(until_empty=True)
+        learned = first.times.chars_per_byte("next.html")
+        restarted = worker()  # its own, empty memory
+        await restarted.run(until_empty=True)  # nothing queued: it reads the history, stops
+        await store.close()
+        return learned, restarted.times.chars_per_byte("next.html")
+
+    learned, remembered = asyncio.run(go())
+    # This page is mostly text (about 0.9 characters per byte, the corpus's median is 0.37):
+    # the median of the two once it was read, in this process and after a restart.
+    assert 0.55 < learned < 0.7 and remembered == learned
