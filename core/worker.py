@@ -85,12 +85,12 @@ class Worker(JobSteps):
     def wake(self) -> None:
         self._wake.set()
 
-    def stop(self, why: str | None = None) -> None:
+    def stop(self, why: str = "when the worker stopped") -> None:
         """Stop claiming and cancel running jobs: a paid call in flight leaves its job to go
         stale; any other job (free offline work, or nothing sent yet) goes back to the queue
         with no attempt used. ``why`` ("at quit") goes into those jobs' logs."""
         self._stopping = True
-        if why is not None:
+        if self._stop_why is None:
             self._stop_why = why
         for running in list(self.running.values()):
             if running.task is not None:

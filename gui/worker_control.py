@@ -22,6 +22,10 @@ from core.states import JobState
 
 log = logging.getLogger(__name__)
 
+# How the log of a job handed back by a stop says why (core.worker.Worker.stop).
+QUIT = "at quit"
+RESTART = "to restart with new settings"
+
 
 class WorkerControl:
     def __init__(
@@ -97,7 +101,7 @@ class WorkerControl:
         self._pending = None
         if self._restarting is not None and not self._restarting.done():
             await asyncio.gather(self._restarting, return_exceptions=True)
-        await self._stop_running("at quit")
+        await self._stop_running(QUIT)
         self.on_change()
 
     def close(self) -> None:
@@ -129,14 +133,14 @@ class WorkerControl:
             return
         if event.job.state != JobState.RUNNING and len(worker.running) <= 1:
             # Synchronously, inside the commit's event: the worker must not start a new call.
-            worker.stop()
+            worker.stop(RESTART)
             self._schedule_restart()
 
     def _schedule_restart(self) -> None:
         if self._restarting is None or self._restarting.done():
             self._restarting = asyncio.ensure_future(self._restart())
 
-    async def _stop_running(self, why: str | None = None) -> None:
+    async def _stop_running(self, why: str) -> None:
         worker = self.engine.worker
         if worker is not None:
             worker.stop(why)
@@ -148,6 +152,6 @@ class WorkerControl:
         settings, self._pending = self._pending, None
         if settings is None:
             return
-        await self._stop_running()
+        await self._stop_running(RESTART)
         await self.engine.apply_settings(settings)
         await self.start()
