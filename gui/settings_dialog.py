@@ -546,6 +546,11 @@ class SettingsDialog(QDialog):
             item.setData(Qt.ItemDataRole.UserRole, name)
             self.profile_list.addItem(item)
         self.profile_list.blockSignals(False)
+        # The longest name shows in full ("Zusammenfassung (eingebaut)"), never scrolled,
+        # with room for a scroll bar once there are many.
+        profiles = self.profile_list
+        profiles.setMinimumWidth(profiles.sizeHintForColumn(0) + 2 * profiles.frameWidth()
+                                 + profiles.verticalScrollBar().sizeHint().width() + 8)
         names = [self.profile_list.item(n).data(Qt.ItemDataRole.UserRole)
                  for n in range(self.profile_list.count())]
         chosen_default = self.default_profile.currentData() or self.original.default_profile

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import qasync
 from PySide6.QtCore import QLocale, Qt
-from PySide6.QtWidgets import QApplication, QStyle, QStyleOptionViewItem
+from PySide6.QtWidgets import QApplication, QStyle, QStyleOptionViewItem, QTabWidget
 
 from core.engine import Engine
 from core.states import JobState
@@ -176,3 +176,21 @@ def test_counts_match_the_rows_from_the_first_paint(
             assert done_tab == done_rows == 3
             assert totals.startswith("3 done")
     assert seen[-1][0], "painting is allowed again once both are in"
+
+
+def test_german_profile_names_fit_the_settings_list(
+    german: QApplication, loop: qasync.QEventLoop, start_app: StartApp
+) -> None:
+    window = start_app().window
+    dialog = window.open_settings()
+    profiles = dialog.profile_list
+    pages = dialog.findChild(QTabWidget)
+    assert pages is not None
+    pages.setCurrentIndex(next(n for n in range(pages.count())
+                               if pages.widget(n).isAncestorOf(profiles)))
+    QApplication.processEvents()
+    names = [profiles.item(n).text() for n in range(profiles.count())]
+    assert any(name.startswith("Zusammenfassung") for name in names), names
+    assert profiles.viewport().width() >= profiles.sizeHintForColumn(0)
+    assert profiles.horizontalScrollBar().maximum() == 0  # nothing hidden to the right
+    dialog.close()
