@@ -16,6 +16,7 @@ from typing import Any
 
 from core import __version__
 from core.error_kinds import DOCUMENT_KINDS, OTHER_KINDS, PROVIDER_KINDS
+from core.job_log import LogEvent
 from core.jobs import Job
 from core.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE
 from core.states import ALL_STATES, OUTPUT_TRUNCATED
@@ -91,7 +92,8 @@ SHOW_FIELDS: dict[str, str] = {
     "duration_s": "seconds spent in calls, summed over attempts",
     "prompt_tokens": "tokens sent",
     "completion_tokens": "tokens answered",
-    "log": "the job's events: [{at: Unix time, message}, ...]",
+    "log": "the job's events, oldest first: [{at: Unix time, event, message}, ...]; event is "
+    f"one of {', '.join(LogEvent)}",
 }
 
 # ------------------------------------------------------------------ the texts

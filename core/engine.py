@@ -26,6 +26,7 @@ from core.errors import StorageError
 from core.eta import CallTimes
 from core.events import EventBus, QueueStateChanged
 from core.intake import fingerprint_all
+from core.job_log import LogEntry
 from core.jobs import AddReport, Job
 from core.pacing import Backoff, FixedPacer, Pacer, Wait
 from core.profiles import resolve as resolve_profile
@@ -303,8 +304,9 @@ class Engine(QueueStatus, FolderDoor):
     async def jobs(self, state: JobState | None = None) -> list[Job]:
         return await self.store.list_jobs(state)
 
-    async def job_log(self, job_id: int) -> list[tuple[float, str]]:
-        return await self.store.job_log(job_id)
+    async def job_log(self, job_id: int, after: int = 0) -> list[LogEntry]:
+        """The job's log, oldest first; with ``after`` (an entry's id) only what came since."""
+        return await self.store.job_log(job_id, after)
 
     async def queued_in_order(self) -> list[Job]:
         return await self.store.queued_in_order()

@@ -7,7 +7,8 @@ from typing import Any
 
 from core.clock import Clock
 from core.db import Database, Tx
-from core.jobs import AddReport, NewJob
+from core.job_log import LogEvent
+from core.jobs import AddReport, Job, NewJob
 from core.queries import JOB_COLUMNS, row_to_job
 from core.states import JobState
 from core.transitions import next_seq
@@ -83,6 +84,10 @@ class Enqueue:
                         f"SELECT {JOB_COLUMNS} FROM jobs WHERE id > ? ORDER BY id", (floor,)
                     )
                 ]
+                await tx.many(
+                    "INSERT INTO job_log (job_id, at, event, message) VALUES (?, ?, ?, ?)",
+                    [(j.id, now, str(LogEvent.ADDED), _added(j)) for j in report.accepted],
+                )
             # Duplicates inside the same drop point at the job that was just created.
             by_position = {j.position: j.id for j in report.accepted}
             report.duplicates = [
@@ -92,6 +97,15 @@ class Enqueue:
 
         report: AddReport = await self._commit(tx)
         return report
+
+
+def _added(job: Job) -> str:
+    where = (
+        "to be analysed offline"
+        if job.provider == "offline"
+        else f"to be sent to {job.provider} · {job.model or 'its default model'}"
+    )
+    return f"added to the queue ({job.size:,} bytes, profile {job.profile}), {where}"
 
 
 async def _existing_content(tx: Tx, new_jobs: Sequence[NewJob]) -> dict[tuple[str, str], int]:

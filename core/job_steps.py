@@ -14,6 +14,7 @@ import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 from core.analyzers.base import Analyzer, CallResult, Progress, cut_off_message
 from core.changes import QueueMeta
@@ -22,6 +23,7 @@ from core.documents import Limits, extract_async
 from core.errors import DocumentError, ErrorClass, JobError, LeaseRevoked, StorageError
 from core.eta import CallTimes, progress_share
 from core.events import EventBus, JobProgress
+from core.job_log import LogEvent, duration_words
 from core.jobs import Lease, Profile
 from core.pacing import Pacer
 from core.part_inputs import PartInput, cut_document, text_sha
@@ -120,7 +122,10 @@ class JobSteps:
             pass  # stopping while the database refused a write: the start-up check decides
         except _Yield:
             running.releasing = True
-            await self._quietly(lambda: self.store.give_back(lease))
+            why = "the queue was paused" if self.paused else "Paceline is stopping"
+            await self._quietly(lambda: self.store.give_back(
+                lease, f"back in its place before its call ({why}): nothing was sent, no "
+                "attempt used"))
         except JobError as error:
             running.releasing = True
             await self._after_error(lease, error)
@@ -191,8 +196,8 @@ class JobSteps:
                     images=chunk.images,
                 )
 
-            note = f"sending part {idx + 1} of {len(chunks)}" if multi else "sending the request"
-            result, seconds = await self._call(running, idx, plan[idx], chunk, call, note)
+            label = f"part {idx + 1} of {len(chunks)}" if multi else "the whole document"
+            result, seconds = await self._call(running, idx, plan[idx], chunk, call, label)
             if result.cut_off:
                 cut.append((result, f"part {idx + 1} of {len(chunks)}" if multi else ""))
             if not multi:
@@ -206,6 +211,7 @@ class JobSteps:
                             prompt_tokens=result.prompt_tokens,
                             completion_tokens=result.completion_tokens,
                             duration_s=seconds, engine=self.analyzer.engine, units=chunk.units,
+                            label=f"part {idx + 1} of {len(chunks)}",
                         )
                     ),
                 )  # fmt: skip
@@ -224,7 +230,7 @@ class JobSteps:
                 plan[-1],
                 PartInput(joined),
                 combine,
-                "sending the combining call",
+                COMBINING_CALL,
             )
             final_units = len(joined)
         if final is None:
@@ -250,7 +256,7 @@ class JobSteps:
                 prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
                 duration_s=final_seconds, engine=self.analyzer.engine, units=final_units,
                 claim_next=chain and not self._stopping, exclude=self._busy_ids(),
-                output_truncated=cut_off_message(cut),
+                output_truncated=cut_off_message(cut), label=COMBINING_CALL if multi else None,
             ),
         )  # fmt: skip
         self._same_errors.clear()  # a job succeeded: the run of identical failures ends
@@ -264,8 +270,9 @@ class JobSteps:
         part: PartPlan,
         sent: PartInput,
         call: Callable[[Progress], Awaitable[CallResult]],
-        note: str,
+        label: str,
     ) -> tuple[CallResult, float]:
+        """Make one call (``label`` names it in the log: "part 2 of 5"), paced if paid."""
         if self.paused:
             raise _Yield
         lease = running.lease
@@ -284,6 +291,7 @@ class JobSteps:
                     )
                 )
             try:
+                await self._log_throttle(lease, cost, label)
                 await self.pacer.acquire(cost)
             finally:
                 await self._took_turn(lease.job_id)
@@ -292,6 +300,11 @@ class JobSteps:
             if self.paused or self._stopping:
                 self.pacer.release_unused()
                 raise _Yield
+        note = (
+            f"call started: {label} to {_destination(self.analyzer)}"
+            if paced
+            else f"analysis started: {label}, offline with the built-in analyzer"
+        )
         try:
             await self.persist.retry_busy(
                 lambda: self.store.call_started(lease, idx, part, note=note, paced=paced)
@@ -352,6 +365,22 @@ class JobSteps:
         self.times.add(sent.units, seconds, result.completion_tokens)
         return result, seconds
 
+    async def _log_throttle(self, lease: Lease, cost: int, label: str) -> None:
+        """Say in the job's log that the pacer holds its call back, and why, before the wait.
+
+        Its own commit, but one made while the call waits anyway: the wait ends at a fixed
+        time, so the commit delays the call only when the wait is shorter than the commit.
+        """
+        held = self.pacer.next_wait(cost)
+        if held.until is None:
+            return
+        line = f"throttled: {label} waits {duration_words(held.seconds_left(self.clock.now()))}"
+        if held.reason:
+            line += f": {_lower_first(held.reason)}"
+        await self.persist.retry_busy(
+            lambda: self.store.note(lease, [line], LogEvent.THROTTLED)
+        )
+
     # ------------------------------------------------------------------ outcomes
 
     async def _after_cancel(self, lease: Lease, running: RunningJob) -> None:
@@ -375,7 +404,7 @@ class JobSteps:
                 lambda: self.store.requeue(
                     lease, error.kind, error.message, refund_attempt=True,
                     pause=QueueMeta(True, error.message, error.kind),
-                    note=f"queue paused: {error.message}",
+                    note=f"queue paused: {error.message}", event=LogEvent.PAUSED,
                 )
             )  # fmt: skip
             return
@@ -385,7 +414,8 @@ class JobSteps:
             await self._quietly(
                 lambda: self.store.requeue(
                     lease, error.kind, error.message, refund_attempt=True, backoff=backoff,
-                    note=f"server unreachable ({error.kind}): {error.message}; no attempt used",
+                    note=f"server unreachable ({error.kind}): {error.message} — no attempt "
+                    f"used; {self._retry_words(backoff)}",
                 )
             )  # fmt: skip
             return
@@ -407,6 +437,7 @@ class JobSteps:
                         lease, error.kind, error.message, refund_attempt=True,
                         pause=QueueMeta(True, reason, error.kind),
                         note=f"queue paused: the same error as the last jobs: {error.message}",
+                        event=LogEvent.PAUSED,
                     )
                 )  # fmt: skip
                 return
@@ -427,9 +458,23 @@ class JobSteps:
         await self._quietly(
             lambda: self.store.requeue(
                 lease, error.kind, error.message, backoff=backoff,
-                note=f"attempt {attempts} failed ({error.kind}): {error.message}; will retry",
+                note=f"attempt {attempts} of {lease.job.max_attempts} failed ({error.kind}): "
+                f"{error.message} — {self._retry_words(backoff)}",
             )
         )  # fmt: skip
+
+    def _retry_words(self, backoff: StoredWait | None) -> str:
+        """When the job is tried again, and why then, for its log."""
+        left = backoff.backoff_left(self.clock.wall()) if backoff is not None else 0.0
+        if backoff is None or left <= 0:
+            return "retrying when its turn comes"
+        why = {
+            "retry_after": "as the server asked (Retry-After)",
+            "backoff": f"backing off after {backoff.failures} failed call"
+            f"{'s' if backoff.failures != 1 else ''} in a row",
+            "unreachable": "then the server is tried again",
+        }.get(backoff.kind or "", _lower_first(backoff.reason or "backing off"))
+        return f"retrying in {duration_words(left)}, {why}"
 
     def _backoff_to_store(self) -> StoredWait | None:
         """The pacer's backoff or Retry-After, on the wall clock, to commit with the requeue."""
@@ -442,3 +487,21 @@ class JobSteps:
         return StoredWait(
             until, wait.kind or "backoff", wait.reason, wait.failures, since=wait.since
         )
+
+
+COMBINING_CALL = "the combining call"
+
+
+def _destination(analyzer: Analyzer) -> str:
+    """The model and the host a paid call goes to, for the job's log."""
+    model = analyzer.model or "the server's default model"
+    # Remote analyzers name their host (or at least their base URL); the protocol asks neither.
+    host = getattr(analyzer, "host", "") or urlsplit(getattr(analyzer, "base_url", "")).netloc
+    return f"{model} at {host}" if host else f"{model} ({analyzer.provider})"
+
+
+def _lower_first(text: str) -> str:
+    """A reason made to follow a colon: "Pausing 10 s" -> "pausing 10 s"; "LiteLLM" stays."""
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text

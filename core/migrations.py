@@ -11,7 +11,7 @@ import shutil
 from core.db import Database, Tx
 from core.errors import SchemaTooNew
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 
 MIGRATIONS: dict[int, list[str]] = {
     0: [
@@ -167,6 +167,33 @@ MIGRATIONS: dict[int, list[str]] = {
         "CREATE INDEX result_files_path ON result_files(path)",
         # A folder's counts are a range of paths: an index keeps that off a full scan.
         "CREATE INDEX jobs_path ON jobs(path)",
+    ],
+    4: [
+        # The host a job's calls went to (with provider = the preset's key and model = the
+        # model really asked for), written when a call starts: the record says where the
+        # document went, not what the settings said when it was added.
+        "ALTER TABLE jobs ADD COLUMN host TEXT NOT NULL DEFAULT ''",
+    ],
+    5: [
+        # Each log line names its event (core/job_log.py), so scripts need not parse messages.
+        "ALTER TABLE job_log ADD COLUMN event TEXT NOT NULL DEFAULT 'note'",
+        # Lines written before had only their message: its wording tells which event it was.
+        """
+        UPDATE job_log SET event = CASE
+            WHEN message LIKE 'claimed%' THEN 'claimed'
+            WHEN message LIKE 'sending %' THEN 'call_started'
+            WHEN message LIKE 'answer discarded%' THEN 'discarded'
+            WHEN message LIKE 'marked stale%' THEN 'stale'
+            WHEN message LIKE 're-triggered%' THEN 'retriggered'
+            WHEN message = 'cancelled' THEN 'cancelled'
+            WHEN message LIKE 'done%' THEN 'done'
+            WHEN message LIKE 'failed (%' OR message LIKE 'internal error%' THEN 'failed'
+            WHEN message LIKE 'attempt % failed%' OR message LIKE 'server unreachable%'
+                THEN 'retried'
+            WHEN message LIKE 'queue paused%' THEN 'paused'
+            ELSE 'note'
+        END
+        """,
     ],
 }
 

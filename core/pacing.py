@@ -142,6 +142,14 @@ class Pacer:
         now = self.clock.now()
         return self._next_start(now, cost_tokens)[0] <= now + TIME_EPSILON
 
+    def next_wait(self, cost_tokens: int = 0) -> Wait:
+        """What holds a call back if it asks now (NO_WAIT: it may start at once)."""
+        now = self.clock.now()
+        until, kind, reason = self._next_start(now, cost_tokens)
+        if until <= now + TIME_EPSILON:
+            return NO_WAIT
+        return Wait(until, kind, reason, self._failures_for(kind), self._since_for(kind))
+
     async def acquire(self, cost_tokens: int = 0) -> None:
         """Wait until a call may start, then count it as started."""
         await self.wait_ready(cost_tokens)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.db import Database
+from core.job_log import LogEntry, LogEvent
 from core.jobs import Job
 from core.states import ALL_STATES, JobState
 
@@ -30,6 +31,13 @@ def row_to_job(row: Sequence[Any]) -> Job:
         stale_reason=row[27], lease=row[28], not_before=row[29], doubt=row[32],
         doubt_accepted=bool(row[33]),
     )  # fmt: skip
+
+
+def _event(name: str) -> LogEvent | str:
+    try:
+        return LogEvent(name)
+    except ValueError:
+        return name  # written by a newer Paceline: shown as it is
 
 
 @dataclass(frozen=True)
@@ -133,11 +141,14 @@ class Queries:
         )
         return [PartRecord(*r) for r in rows]
 
-    async def job_log(self, job_id: int) -> list[tuple[float, str]]:
+    async def job_log(self, job_id: int, after: int = 0) -> list[LogEntry]:
+        """The job's log, oldest first; ``after`` an entry's id: only the entries since."""
         rows = await self.db.rows(
-            "SELECT at, message FROM job_log WHERE job_id = ? ORDER BY id", (job_id,)
+            "SELECT id, at, event, message FROM job_log WHERE job_id = ? AND id > ? "
+            "ORDER BY id",
+            (job_id, after),
         )
-        return [(r[0], r[1]) for r in rows]
+        return [LogEntry(r[0], r[1], _event(r[2]), r[3]) for r in rows]
 
     async def recent_calls(self, engine: str, limit: int = 200) -> list[tuple[int, float]]:
         rows = await self.db.rows(

@@ -18,6 +18,7 @@ from core.changes import QueueMeta
 from core.clock import Clock, clock_time
 from core.db import Database, Tx
 from core.errors import LeaseRevoked
+from core.job_log import LogEvent, duration_words
 from core.jobs import Job, Lease
 from core.queries import JOB_COLUMNS, PartRecord, row_to_job
 from core.states import OUTPUT_TRUNCATED, JobState
@@ -103,7 +104,8 @@ class Leases:
             if token != lease.token:
                 what = _what_happened(JobState(state), float(updated))
                 if answer:
-                    await log_line(t, lease.job_id, now, f"answer discarded: {what}")
+                    await log_line(t, lease.job_id, now, f"answer discarded: {what}",
+                                   event=LogEvent.DISCARDED)
                 return _Refused(what)
             return await fn(t, now)
 
@@ -162,12 +164,14 @@ class Leases:
 
         return await self._leased(lease, fn)
 
-    async def note(self, lease: Lease, lines: Sequence[str]) -> None:
+    async def note(
+        self, lease: Lease, lines: Sequence[str], event: LogEvent = LogEvent.NOTE
+    ) -> None:
         """Lines for the job's log, e.g. what reading the document noticed."""
 
         async def fn(t: Tx, now: float) -> None:
             for line in lines:
-                await log_line(t, lease.job_id, now, line)
+                await log_line(t, lease.job_id, now, line, event=event)
 
         await self._leased(lease, fn)
 
@@ -203,7 +207,7 @@ class Leases:
             )
             if paced:
                 await write_last_call(t, now)
-            await log_line(t, lease.job_id, now, note)
+            await log_line(t, lease.job_id, now, note, event=LogEvent.CALL_STARTED)
 
         await self._leased(lease, fn)
 
@@ -218,8 +222,10 @@ class Leases:
         duration_s: float,
         engine: str,
         units: int,
+        label: str,
     ) -> Job:
-        """A finished part and the job's progress, committed together."""
+        """A finished part and the job's progress, committed together; ``label`` names the
+        part in the log ("part 2 of 5")."""
 
         async def fn(t: Tx, now: float) -> Job:
             await t.all(
@@ -240,6 +246,9 @@ class Leases:
             )  # fmt: skip
             job = row_to_job(row) if row else None
             assert job is not None  # the lease was checked in this transaction
+            await log_line(t, lease.job_id, now,
+                           _part_done(label, prompt_tokens, completion_tokens, duration_s),
+                           event=LogEvent.PART_DONE)  # fmt: skip
             return job
 
         return await self._leased(lease, fn, answer=True)
@@ -257,13 +266,15 @@ class Leases:
         claim_next: bool = False,
         exclude: Collection[int] = (),
         output_truncated: str | None = None,
+        label: str | None = None,
     ) -> Lease | None:
         """The final result and ``done`` in one transaction; returns the next job's lease if
         ``claim_next`` (claimed in the same commit, which halves a busy queue's commits).
 
         ``output_truncated`` is the message for an answer cut at the output limit: the job is
         done (the answer is kept and was paid for) but carries the kind ``output_truncated``
-        and the message, so lists, filters and re-triggers by kind find it.
+        and the message, so lists, filters and re-triggers by kind find it. ``label`` names
+        the final call of a job of several ("the combining call") for its own line in the log.
         """
         kind = OUTPUT_TRUNCATED if output_truncated else None
 
@@ -292,8 +303,12 @@ class Leases:
                 (now, lease.job_id),
             )
             await write_backoff(t, None, None, None, 0)
-            await log_line(t, lease.job_id, now,
-                           f"done, but cut off: {output_truncated}" if kind else "done")
+            if label:
+                await log_line(t, lease.job_id, now,
+                               _part_done(label, prompt_tokens, completion_tokens, duration_s),
+                               event=LogEvent.PART_DONE)  # fmt: skip
+            await log_line(t, lease.job_id, now, _done_line(job, now, output_truncated),
+                           event=LogEvent.DONE)  # fmt: skip
             return await _claim(t, now, {*exclude, lease.job_id}) if claim_next else None
 
         return await self._leased(lease, fn, answer=True)
@@ -310,7 +325,7 @@ class Leases:
                 sets={"error_kind": kind, "error": message, "finished_at": now, "lease": None},
             )  # fmt: skip
             assert job is not None
-            await log_line(t, lease.job_id, now, note)
+            await log_line(t, lease.job_id, now, note, event=LogEvent.FAILED)
             return job
 
         return await self._leased(lease, fn, backoff=backoff)
@@ -325,11 +340,13 @@ class Leases:
         refund_attempt: bool = False,
         backoff: StoredWait | None = None,
         pause: QueueMeta | None = None,
+        event: LogEvent = LogEvent.RETRIED,
     ) -> Job:
         """running -> queued keeping its position, so it is the next one claimed.
 
         With ``backoff`` the wait is stored as the job's and the queue's "not before"; with
-        ``pause`` the queue is paused in the same commit (a stop-the-queue error).
+        ``pause`` the queue is paused in the same commit (a stop-the-queue error). ``note`` is
+        the log's line for it, as ``event``.
         """
 
         async def fn(t: Tx, now: float) -> Job:
@@ -349,7 +366,7 @@ class Leases:
                      ("pause_kind", pause.pause_kind or "")],
                 )  # fmt: skip
             if note:
-                await log_line(t, lease.job_id, now, note)
+                await log_line(t, lease.job_id, now, note, event=event)
             return job
 
         return await self._leased(lease, fn, backoff=backoff)
@@ -358,7 +375,8 @@ class Leases:
         """Nothing was spent on it: back to its place, the attempt refunded, errors kept."""
         job = lease.job
         return await self.requeue(
-            lease, job.error_kind, job.error, note=note, refund_attempt=True
+            lease, job.error_kind, job.error, note=note, refund_attempt=True,
+            event=LogEvent.REQUEUED,
         )
 
     async def mark_stale(self, lease: Lease, reason: str) -> Job:
@@ -371,7 +389,8 @@ class Leases:
                 sets={"stale_reason": reason, "finished_at": now, "lease": None},
             )  # fmt: skip
             assert job is not None
-            await log_line(t, lease.job_id, now, f"marked stale: {reason}")
+            await log_line(t, lease.job_id, now, f"marked stale: {reason}",
+                           event=LogEvent.STALE)
             return job
 
         return await self._leased(lease, fn)
@@ -397,7 +416,8 @@ async def _claim(t: Tx, now: float, exclude: Collection[int]) -> Lease | None:
     )  # fmt: skip
     if job is None:
         return None
-    await log_line(t, job.id, now, f"claimed (attempt {job.attempts})")
+    await log_line(t, job.id, now, f"claimed (attempt {job.attempts} of {job.max_attempts})",
+                   event=LogEvent.CLAIMED)
     return Lease(job, token)
 
 
@@ -410,6 +430,24 @@ def _what_happened(state: JobState, updated: float) -> str:
     if state == JobState.RUNNING:  # taken away, then claimed again under a new lease
         return f"the job was re-triggered and started again at {at}"
     return f"the job became {state} at {at}"
+
+
+def _part_done(label: str, prompt_tokens: int, completion_tokens: int, duration_s: float) -> str:
+    return (
+        f"{label} done: {prompt_tokens:,} tokens sent, {completion_tokens:,} received, "
+        f"in {duration_words(duration_s)}"
+    )
+
+
+def _done_line(job: Job, now: float, cut_off: str | None) -> str:
+    """The job's totals: tokens and call time of all its calls, and its time since the claim."""
+    figures = (
+        f"{job.tokens:,} tokens in all ({job.prompt_tokens:,} sent, "
+        f"{job.completion_tokens:,} received), calls took {duration_words(job.duration_s)}"
+    )
+    if job.started_at is not None:
+        figures += f", {duration_words(max(0.0, now - job.started_at))} from claim to done"
+    return f"done, but cut off: {cut_off}; {figures}" if cut_off else f"done: {figures}"
 
 
 async def _record_call(t: Tx, engine: str, units: int, duration_s: float, now: float) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from core.changes import QueueMeta
 from core.clock import Clock
 from core.db import Tx
+from core.job_log import LogEvent
 from core.jobs import Job
 from core.states import (
     DOUBTFUL_TEXT,
@@ -82,7 +83,7 @@ class QueueEdits:
                     )
                 await log_line(t, job_id, now, "re-triggered: every call is made again"
                                if cut else "re-triggered: the doubtful text will be sent"
-                               if doubtful else "re-triggered")
+                               if doubtful else "re-triggered", event=LogEvent.RETRIGGERED)
                 changed.append(job)
             return changed
 
@@ -104,7 +105,7 @@ class QueueEdits:
                           "not_before": None},
                 )  # fmt: skip
                 if job is not None:
-                    await log_line(t, job_id, now, "cancelled")
+                    await log_line(t, job_id, now, "cancelled", event=LogEvent.CANCELLED)
                     changed.append(job)
             return changed
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from core.clock import Clock
 from core.db import Tx
+from core.job_log import LogEvent
 from core.jobs import STALE_IN_FLIGHT, STALE_RUNNING, Job
 from core.states import JobState
 from core.transitions import log_line, next_seq, transition
@@ -45,7 +46,8 @@ class Recovery:
                     sets={"stale_reason": reason, "finished_at": now, "lease": None},
                 )  # fmt: skip
                 if job is not None:
-                    await log_line(t, job_id, now, f"marked stale: {reason}")
+                    await log_line(t, job_id, now, f"marked stale: {reason}",
+                                   event=LogEvent.STALE)
                     jobs.append(job)
             return jobs
 

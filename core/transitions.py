@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from core.db import Tx
+from core.job_log import LogEvent
 from core.jobs import Job
 from core.queries import JOB_COLUMNS, row_to_job
 from core.states import JobState, check_transition
@@ -28,9 +29,13 @@ async def next_seq(tx: Tx) -> int:
     )
 
 
-async def log_line(tx: Tx, job_id: int, at: float, message: str) -> None:
+async def log_line(
+    tx: Tx, job_id: int, at: float, message: str, *, event: LogEvent = LogEvent.NOTE
+) -> None:
+    """A line in the job's log, in the transaction of the event it tells of."""
     await tx.all(
-        "INSERT INTO job_log (job_id, at, message) VALUES (?, ?, ?)", (job_id, at, message)
+        "INSERT INTO job_log (job_id, at, event, message) VALUES (?, ?, ?, ?)",
+        (job_id, at, str(event), message),
     )
 
 

@@ -100,7 +100,7 @@ def test_a_paid_call_waits_for_the_person_and_retrigger_sends_it(
             assert job.state == JobState.DONE, job.error
             assert job.doubt and job.doubt_accepted
             assert len(server.chat_requests) == 1
-            log = [m for _, m in await engine.job_log(job.id)]
+            log = [e.message for e in await engine.job_log(job.id)]
             assert any(m.startswith("the text looks garbled") for m in log)
             assert "re-triggered: the doubtful text will be sent" in log
         finally:

@@ -143,7 +143,7 @@ def test_the_worker_fails_a_hostile_file_alone_and_finishes_the_rest(
         "d.docx": ("done", None),
         "e.pdf": ("done", None),
     }
-    lines = [message for _, message in outcome["log"]]  # type: ignore[union-attr]
+    lines = [e.message for e in outcome["log"]]  # type: ignore[union-attr]
     assert any(line.startswith("reading: 1 of 3 pages could not be read") for line in lines)
 
 

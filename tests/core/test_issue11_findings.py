@@ -59,7 +59,7 @@ def test_a_cancel_during_the_call_hangs_it_up_and_a_late_answer_is_never_stored(
             await store.finish_done(lease, "late")
         except LeaseRevoked as refused:
             assert "re-triggered" in refused.what
-        log = [m for _, m in await store.job_log(1)]
+        log = [e.message for e in await store.job_log(1)]
         assert "call hung up: the job was cancelled" in log
         analyzer.gate.set()
         while (job := await store.get(1)) is None or job.state != JobState.DONE:
@@ -147,7 +147,7 @@ def test_a_document_that_now_fits_one_part_is_sent_whole_not_from_old_parts(
         assert job is not None and job.state == JobState.DONE, job
         assert [what for what, _ in analyzer.calls] == ["part 1/1"]
         assert (job.parts_done, job.parts_planned) == (1, 1)
-        log = " ".join(m for _, m in await store.job_log(1))
+        log = " ".join(e.message for e in await store.job_log(1))
         assert "cut differently" in log and "2 stored part(s)" in log
         await store.close()
 

@@ -177,7 +177,7 @@ def test_the_key_is_in_no_file_paceline_writes(
         assert [j.state for j in jobs] == [JobState.DONE, JobState.DONE, JobState.FAILED]
         for fmt in ("md", "json", "csv"):
             (home / f"export.{fmt}").write_text(export(jobs, fmt), encoding="utf-8")
-        logs = [m for j in jobs for _, m in await engine.store.job_log(j.id)]
+        logs = [e.message for j in jobs for e in await engine.store.job_log(j.id)]
         assert any("***" in m for m in logs), "the echoed key was seen and redacted"
         await engine.close()
 

@@ -33,7 +33,7 @@ async def _run_until_empty(engine: Engine) -> None:
 
 
 async def _log(engine: Engine, job_id: int) -> str:
-    return "\n".join(m for _, m in await engine.job_log(job_id))
+    return "\n".join(e.message for e in await engine.job_log(job_id))
 
 
 def test_beside_the_document_in_markdown_once(tmp_path: Path) -> None:

@@ -89,7 +89,7 @@ def test_migration_from_version_1_backs_up_first_and_keeps_jobs(tmp_path: Path) 
     assert saved.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == 1
     saved.close()
     new = sqlite3.connect(db)
-    assert new.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert new.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
     # schema 4: watch folders, what they have seen, and the result files written
     tables = {r[0] for r in new.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"watch_folders", "watch_seen", "result_files"} <= tables
@@ -216,7 +216,7 @@ def test_done_and_result_are_one_commit_and_late_done_cannot_undo_cancel(tmp_pat
         current = await store.get(lease.job_id)
         assert current is not None and current.state == JobState.CANCELLED
         assert current.result is None
-        log = [m for _, m in await store.job_log(lease.job_id)]
+        log = [e.message for e in await store.job_log(lease.job_id)]
         assert log[-1].startswith("answer discarded: the job was cancelled at")
         await store.close()
 

@@ -148,7 +148,7 @@ def test_an_internal_error_fails_the_job_plainly_and_is_reported(tmp_path: Path)
         assert [j.state for j in jobs] == [JobState.FAILED, JobState.DONE, JobState.DONE]
         assert jobs[0].error_kind == "internal" and jobs[0].attempts == 1
         assert "internal error" in (jobs[0].error or "") and "boom" not in (jobs[0].error or "")
-        log = [m for _, m in await store.job_log(jobs[0].id)]
+        log = [e.message for e in await store.job_log(jobs[0].id)]
         assert any("RuntimeError: boom" in m and "Traceback" in m for m in log)
         assert len(worker.internal_errors) == 1
         await store.close()

@@ -77,7 +77,7 @@ def _with_key(monkeypatch: pytest.MonkeyPatch, key: str) -> None:
 async def _throttles(engine: Engine) -> int:
     count = 0
     for job in await engine.store.list_jobs():
-        count += sum("(rate_limited)" in m for _, m in await engine.store.job_log(job.id))
+        count += sum("(rate_limited)" in e.message for e in await engine.store.job_log(job.id))
     return count
 
 
