@@ -10,17 +10,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QDateTime, QLocale, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QFont, QFontDatabase, QTextDocument
+from PySide6.QtCore import QDate, QDateTime, QLocale, Qt, QTime, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QDesktopServices,
+    QFont,
+    QFontDatabase,
+    QFontMetricsF,
+    QGuiApplication,
+    QTextBlockFormat,
+    QTextCursor,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
     QMessageBox,
-    QPlainTextEdit,
     QSizePolicy,
     QTabWidget,
     QTextBrowser,
+    QTextEdit,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -28,8 +37,9 @@ from PySide6.QtWidgets import (
 
 from core.clock import Clock
 from core.engine import Engine
+from core.job_log import LogEntry
 from core.jobs import Job
-from core.states import DOUBTFUL_TEXT, OUTPUT_TRUNCATED, JobState
+from core.states import ACTIVE_STATES, DOUBTFUL_TEXT, OUTPUT_TRUNCATED, JobState
 from gui import core_texts
 from gui import formatting as fmt
 from gui.banner import Banner
@@ -43,6 +53,10 @@ EXPORT_FORMATS = ("md", "json", "csv")
 MARKDOWN_FEATURES = (QTextDocument.MarkdownFeature.MarkdownDialectGitHub
                      | QTextDocument.MarkdownFeature.MarkdownNoHTML)
 LINK_SCHEMES = ("http", "https", "mailto")
+# A queued or running job's log is read again this often while its Log tab is shown: a call's
+# start or a throttle is written without changing the job's row, so no change event tells.
+LOG_POLL_MS = 1000
+LOG_TIME_FORMAT = "HH:mm:ss"
 
 
 class SafeTextBrowser(QTextBrowser):
@@ -135,15 +149,13 @@ class DetailPane(QWidget):
 
         self.result_view = SafeTextBrowser(self)
         self.result_view.setObjectName("resultView")
-        self.log_view = QPlainTextEdit(self)
-        self.log_view.setObjectName("logView")
-        self.log_view.setReadOnly(True)
-        self.log_view.setAcceptDrops(False)
-        self.log_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.log_page = JobLogView(self.runner, self)
+        self.log_view = self.log_page.text
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.result_view, self.tr("Result"))
-        self.tabs.addTab(self.log_view, self.tr("Log"))
+        self.tabs.addTab(self.log_page, self.tr("Log"))
+        self.tabs.currentChanged.connect(lambda _i: self._follow_log())
 
         head = QHBoxLayout()
         titles = QVBoxLayout()
@@ -187,7 +199,7 @@ class DetailPane(QWidget):
                 "the window to add them."))
             self.notice.hide()
             self.result_view.clear()
-            self.log_view.clear()
+            self.log_page.show_job(None)
             return None
         if len(self._ids) > 1:
             self.shown_job = None
@@ -195,7 +207,7 @@ class DetailPane(QWidget):
             self.meta.setText(self.tr("Export saves the results of all selected jobs."))
             self.notice.hide()
             self.result_view.clear()
-            self.log_view.clear()
+            self.log_page.show_job(None)
             return None
         if self.engine is None:
             return None
@@ -210,7 +222,8 @@ class DetailPane(QWidget):
     async def _load(self, job_id: int, generation: int) -> None:
         assert self.engine is not None
         job = await self.engine.job(job_id)
-        log = await self.engine.job_log(job_id) if job is not None else []
+        after = self.log_page.last_id if self.log_page.job_id == job_id else 0
+        log = await self.engine.job_log(job_id, after) if job is not None else []
         if generation != self._generation:
             return  # the selection moved on while we read
         if job is None:
@@ -218,7 +231,7 @@ class DetailPane(QWidget):
             return
         self._render(job, log)
 
-    def _render(self, job: Job, log: Sequence[tuple[float, str]]) -> None:
+    def _render(self, job: Job, log: Sequence[LogEntry]) -> None:
         self.shown_job = job
         self.title.setText(job.name)
         self.meta.setText(self._meta_line(job))
@@ -229,13 +242,19 @@ class DetailPane(QWidget):
             self.result_view.verticalScrollBar().setValue(scroll)
         else:
             self.result_view.setPlainText(self._placeholder(job))
-        locale = QLocale()
-        lines = [
-            f"{locale.toString(QDateTime.fromSecsSinceEpoch(int(at)), 'yyyy-MM-dd HH:mm:ss')}"
-            f"  {message}"
-            for at, message in log
-        ]
-        self.log_view.setPlainText("\n".join(lines))
+        if self.log_page.job_id == job.id:
+            self.log_page.append(log)  # what a poll has not shown yet
+        else:
+            self.log_page.show_job(job.id, log)
+        self._follow_log()
+
+    def _follow_log(self) -> None:
+        """Read a queued or running job's log again and again while its Log tab is open."""
+        job = self.shown_job
+        self.log_page.follow(
+            self.engine if job is not None and job.state in ACTIVE_STATES
+            and self.tabs.currentWidget() is self.log_page else None
+        )  # fmt: skip
 
     def _meta_line(self, job: Job) -> str:
         state = fmt.state_label(job.state)
@@ -299,3 +318,134 @@ class DetailPane(QWidget):
         if job.state == JobState.CANCELLED:
             return self.tr("Cancelled: no result.")
         return self.tr("No result.")
+
+
+class JobLogView(QWidget):
+    """One job's log: a line per event, local time first, newest at the bottom.
+
+    New entries are appended (asked for by the id of the last one shown), so a selection
+    being copied and a scrolled-back view stay where they are; a view at the bottom follows
+    the new lines.
+    """
+
+    def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.job_id: int | None = None
+        self.last_id = 0
+        self._last_day: QDate | None = None
+        self._engine: Engine | None = None
+        self._polling = False
+
+        # A QTextEdit, not a QPlainTextEdit: only its layout indents a wrapped line under the
+        # message instead of under the time.
+        self.text = QTextEdit(self)
+        self.text.setObjectName("logView")
+        self.text.setReadOnly(True)
+        self.text.setAcceptRichText(False)
+        self.text.setUndoRedoEnabled(False)
+        self.text.setAcceptDrops(False)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                          | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.text.setPlaceholderText(self.tr("The job's events appear here as they happen."))
+        self.copy_button = QToolButton(self)
+        self.copy_button.setObjectName("copyLog")
+        self.copy_button.setText(self.tr("Copy log"))
+        self.copy_button.setToolTip(self.tr("Copy the whole log to the clipboard"))
+        self.copy_button.clicked.connect(self.copy)
+        self._timer = QTimer(self)
+        self._timer.setInterval(LOG_POLL_MS)
+        self._timer.timeout.connect(self._poll)
+
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.addStretch(1)
+        buttons.addWidget(self.copy_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.text, 1)
+        layout.addLayout(buttons)
+        self.show_job(None)
+
+    def show_job(self, job_id: int | None, entries: Sequence[LogEntry] = ()) -> None:
+        """Show another job's log (None: none) from its start."""
+        self.job_id = job_id
+        self.last_id = 0
+        self._last_day = None
+        self.text.clear()
+        self.copy_button.setEnabled(False)
+        if job_id is None:
+            self.follow(None)
+        self.append(entries)
+
+    def append(self, entries: Sequence[LogEntry]) -> None:
+        """Add the entries not shown yet (a poll and a reload may both bring one)."""
+        entries = [e for e in entries if e.id > self.last_id]
+        if not entries:
+            return
+        bar = self.text.verticalScrollBar()
+        at_bottom = bar.value() >= bar.maximum()
+        # A cursor of its own: the person's selection stays as it is.
+        cursor = QTextCursor(self.text.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        width = QFontMetricsF(self.text.font()).horizontalAdvance(
+            QLocale().toString(QTime(23, 59, 59), LOG_TIME_FORMAT) + "  ")
+        for hanging, line in self._lines(entries):
+            block = QTextBlockFormat()
+            if hanging is not None:
+                block.setLeftMargin(width)
+                block.setTextIndent(-width if hanging else 0)
+            if cursor.position() > 0:
+                cursor.insertBlock(block)
+            else:
+                cursor.setBlockFormat(block)
+            cursor.insertText(line)
+        self.last_id = entries[-1].id
+        self.copy_button.setEnabled(True)
+        if at_bottom:
+            bar.setValue(bar.maximum())
+
+    def _lines(self, entries: Sequence[LogEntry]) -> list[tuple[bool | None, str]]:
+        """(hanging, text) per line: True for an event (wrapped under its message), False for
+        a further line of its message, None for a day."""
+        locale = QLocale()
+        lines: list[tuple[bool | None, str]] = []
+        for entry in entries:
+            when = QDateTime.fromMSecsSinceEpoch(round(entry.at * 1000)).toLocalTime()
+            if when.date() != self._last_day:
+                # The day once, above its first event: a line for each would be noise.
+                self._last_day = when.date()
+                lines.append((None, locale.toString(when.date(), QLocale.FormatType.LongFormat)))
+            stamp = locale.toString(when.time(), LOG_TIME_FORMAT)
+            first, *rest = entry.message.splitlines() or [""]
+            lines.append((True, f"{stamp}  {first}"))
+            lines.extend((False, line) for line in rest)  # a traceback's lines
+        return lines
+
+    def copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.text.toPlainText())
+
+    def follow(self, engine: Engine | None) -> None:
+        """Poll ``engine`` for new entries of the shown job (None: stop)."""
+        self._engine = engine
+        if engine is None or self.job_id is None:
+            self._timer.stop()
+        elif not self._timer.isActive():
+            self._timer.start()
+
+    def _poll(self) -> None:
+        if self._engine is None or self.job_id is None or self._polling or not self.isVisible():
+            return
+        self._polling = True
+        self.runner.start(self._read_new(self._engine, self.job_id),
+                          self.tr("Reading the job's log"))
+
+    async def _read_new(self, engine: Engine, job_id: int) -> None:
+        try:
+            entries = await engine.job_log(job_id, self.last_id)
+            if job_id == self.job_id:  # still the job shown
+                self.append(entries)
+        finally:
+            self._polling = False
