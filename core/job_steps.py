@@ -122,10 +122,11 @@ class JobSteps:
             pass  # stopping while the database refused a write: the start-up check decides
         except _Yield:
             running.releasing = True
-            why = "the queue was paused" if self.paused else "Paceline is stopping"
-            await self._quietly(lambda: self.store.give_back(
-                lease, f"back in its place before its call ({why}): nothing was sent, no "
-                "attempt used"))
+            # A stop says so itself, for each job it hands back (Worker._note_handed_back).
+            note = None if self._stopping else (
+                "back in its place before its call (the queue was paused): nothing was sent, "
+                "no attempt used")
+            await self._quietly(lambda: self.store.give_back(lease, note))
         except JobError as error:
             running.releasing = True
             await self._after_error(lease, error)

@@ -204,11 +204,11 @@ class QueueEdits:
 
         await self._commit(tx)
 
-    async def log(self, job_id: int, message: str) -> None:
+    async def log(self, job_id: int, message: str, event: LogEvent = LogEvent.NOTE) -> None:
         now = self.clock.wall()
 
         async def tx(t: Tx) -> None:
-            await log_line(t, job_id, now, message)
+            await log_line(t, job_id, now, message, event=event)
 
         await self._commit(tx)
 

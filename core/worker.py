@@ -28,6 +28,7 @@ from core.events import (
     JobRemoved,
     QueueStateChanged,
 )
+from core.job_log import LogEvent
 from core.job_steps import JobSteps, RunningJob
 from core.jobs import Lease
 from core.pacing import Pacer
@@ -212,7 +213,7 @@ class Worker(JobSteps):
                 if job is not None and job.state == JobState.QUEUED:
                     await self.store.log(
                         job_id, f"handed back {why}: {what}; it waits in the queue again, "
-                        "no attempt used"
+                        "no attempt used", LogEvent.REQUEUED,
                     )
 
     def _collect(self, task: asyncio.Task[None]) -> None:

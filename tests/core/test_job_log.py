@@ -26,6 +26,7 @@ from core.paths import db_path
 from core.settings import Settings
 from core.states import JobState
 from tests.core.test_provider_worker import write_marked
+from tests.core.test_quit_hands_back import FreeAnalyzer, _stop_mid_call
 from tests.fake_clock import FakeClock
 from tests.fake_provider import FakeProvider
 from tests.helpers import run_cli
@@ -219,3 +220,16 @@ def test_an_older_database_keeps_its_log_and_gets_event_names(home: Path) -> Non
         LogEvent.DISCARDED, LogEvent.STALE, LogEvent.RETRIGGERED, LogEvent.CANCELLED,
         LogEvent.DONE, LogEvent.FAILED, LogEvent.PAUSED, LogEvent.NOTE,
     ]  # fmt: skip
+
+
+def test_a_job_handed_back_at_quit_is_logged_as_requeued_once(tmp_path: Path) -> None:
+    async def go() -> list[LogEntry]:
+        store, job_id, _, _ = await _stop_mid_call(tmp_path, FreeAnalyzer)
+        try:
+            return await store.job_log(job_id)
+        finally:
+            await store.close()
+
+    log = asyncio.run(go())
+    assert _events(log) == ["added", "claimed", "call_started", "requeued"]
+    assert log[-1].message.startswith("handed back at quit: ")
