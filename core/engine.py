@@ -20,7 +20,7 @@ from core import settings as settings_mod
 from core.analyzers.base import Analyzer
 from core.changes import QueueMeta
 from core.clock import Clock, SystemClock
-from core.documents import Limits, iter_supported
+from core.documents import Limits, iter_supported, sandbox
 from core.engine_folders import FolderDoor
 from core.errors import StorageError
 from core.eta import CallTimes
@@ -144,6 +144,9 @@ class Engine(QueueStatus, FolderDoor):
         for task in list(self._background):
             with contextlib.suppress(Exception):
                 await task
+        # The document reader is a child process: none outlives the engine. In a thread, as
+        # ending it waits for the document it may be reading to fail.
+        await asyncio.to_thread(sandbox.close_default)
         if self._analyzer is not None:
             await self._analyzer.aclose()
             self._analyzer = None

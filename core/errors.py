@@ -8,6 +8,14 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+def resave_advice(program: str, as_format: str | None = None) -> str:
+    """What a person does with a file Paceline cannot read as it is (damaged, an old format,
+    an encoding it does not know): the program that reads it writes a fresh copy. One
+    sentence, so every format says it alike."""
+    how = f"save it as {as_format} under a new name" if as_format else "save it under a new name"
+    return f"Open it in {program}, {how}, and add that copy."
+
+
 class ErrorClass(StrEnum):
     RETRYABLE = "retryable"  # try the same job again after a backoff
     PERMANENT = "permanent"  # the job fails; the queue goes on

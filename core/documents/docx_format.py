@@ -23,7 +23,12 @@ Fields show their result, never their code. Comments are left out, as pandoc doe
 draws but does not store as text is put back: list numbers and bullets, raised and lowered
 text (10^(-3), H_2O), equations in a linear form, signs from symbol fonts. Pictures, charts
 and formula objects leave a label ([Image: alt text], [Equation]) so the words around them
-do not run together; a document of pictures alone is refused as a scan.
+do not run together.
+
+A document of pictures alone (a scan pasted into Word) has no text, as a scanned PDF page has
+none: its pictures, in reading order, go to a model that reads images, as an image file's do
+(core/documents/image_format.py). Headers and footers do not count as text for that: like a
+letterhead they frame every page, and a page image shows what the page says.
 """
 
 from __future__ import annotations
@@ -42,9 +47,10 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from core.documents import image_format
 from core.documents.extract import register
 from core.documents.source import Source
-from core.errors import DocumentError
+from core.errors import DocumentError, resave_advice
 
 # Apache POI's ZipSecureFile defaults: a part inflating more than 100x is treated as a bomb once
 # it is bigger than a grace size (tiny parts compress oddly). Real Word parts stay near 30x.
@@ -165,8 +171,8 @@ def _check_container(source: Source) -> None:
             )
         raise DocumentError(
             "corrupt",
-            f"{name} is not a .docx file inside (it looks like an old Word .doc). Open "
-            "it in Word or LibreOffice and save it as .docx.",
+            f"{name} is not a .docx file inside (it looks like an old Word .doc). "
+            + resave_advice("Word or LibreOffice", ".docx"),
         )
     try:
         with zipfile.ZipFile(io.BytesIO(source.data)) as archive:
@@ -174,8 +180,8 @@ def _check_container(source: Source) -> None:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
         raise DocumentError(
             "corrupt",
-            f"{name} is damaged or not really a .docx file ({exc}). Open it in Word or "
-            "LibreOffice and save it again.",
+            f"{name} is damaged or not really a .docx file ({exc}). "
+            + resave_advice("Word or LibreOffice"),
         ) from exc
     if len(entries) > MAX_ENTRIES:
         raise DocumentError(
@@ -204,7 +210,7 @@ def _check_container(source: Source) -> None:
 def _damaged(name: str, detail: str) -> DocumentError:
     return DocumentError(
         "corrupt",
-        f"{name} is damaged: {detail}. Open it in Word or LibreOffice and save it again.",
+        f"{name} is damaged: {detail}. " + resave_advice("Word or LibreOffice"),
     )
 
 
@@ -1027,8 +1033,8 @@ def _document_root(package: _Package) -> tuple[str, Element]:
         what = _NOT_WORD.get(local, f"a '{local}' part")
         raise DocumentError(
             "corrupt",
-            f"{package.name} is not a Word document inside: it holds {what}. Save it as "
-            ".docx or .pdf from the program that made it, and add that copy.",
+            f"{package.name} is not a Word document inside: it holds {what}. "
+            + resave_advice("the program that made it", ".docx or .pdf"),
         )
     return part, root
 
@@ -1103,7 +1109,12 @@ def _read(source: Source) -> str:
     blocks = _Story(context).blocks(body) if body is not None else []
     notes = _notes_sections(context)
     if not _has_words([*blocks, *notes]):
-        # A letterhead around an empty page, or a scan pasted in as pictures: nothing to read.
+        # A letterhead around an empty page, or a scan pasted in as pictures: no text to read,
+        # so the pictures are the document, as a PDF's pages without text are.
+        pictures = _pictures(parts, body) if body is not None else []
+        if pictures:
+            _add_pictures(source, pictures)
+            return ""
         _refuse_pictures(source.name, blocks)
         return ""
     headers = _margin_text(parts, document, context, "header")
@@ -1119,12 +1130,124 @@ def _has_words(blocks: list[str]) -> bool:
 
 
 def _refuse_pictures(name: str, blocks: list[str]) -> None:
+    """Pictures no model can be given (charts, diagrams, metafiles) and no text."""
     if any(_LABEL.search(block) for block in blocks):
         raise DocumentError(
             "empty",
-            f"{name} holds pictures but no text: it is probably a scan. Run it through OCR "
-            "(for example, save it as PDF and use ocrmypdf) and add the result.",
+            f"{name} holds pictures but no text, and none of them is a photo or scan a model "
+            "could read. Save it as PDF and run that through OCR (for example ocrmypdf), "
+            "then add the result.",
         )
+
+
+# ---------------------------------------------------------------------------------- pictures
+
+_METAFILE_SUFFIXES = (".emf", ".wmf", ".emz", ".wmz")
+_O_NAMESPACE = "urn:schemas-microsoft-com:office:office"  # VML's o:relid, an older r:id
+
+
+class _Picture(NamedTuple):
+    part: str  # its part name in the zip
+    data: bytes
+
+
+def _picture_ids(parent: Element) -> Iterator[str]:
+    """The relationship ids of the pictures under ``parent``, in reading order: DrawingML's
+    ``a:blip r:embed`` and legacy VML's ``v:imagedata r:id``, read as _Story reads text
+    (deleted revisions left out, one branch of each alternative, hidden drawings skipped)."""
+    for element in parent:
+        name = _name(element)
+        if name in _SKIPPED:
+            continue
+        if name == "mc:AlternateContent":
+            branch = _chosen_branch(element)
+            if branch is not None:
+                yield from _picture_ids(branch)
+            continue
+        if name == "w:drawing":
+            properties = _first(element, "wp:docPr")
+            if properties is not None and _is_on_attr(properties.get("hidden")):
+                continue
+        if name == "a:blip":
+            # r:link alone is a picture outside the file: its id leads to an external target.
+            found = _attr(element, "embed", R_NAMESPACES) or _attr(element, "link", R_NAMESPACES)
+        elif name == "v:imagedata":
+            found = _attr(element, "id", R_NAMESPACES) or element.get(f"{{{_O_NAMESPACE}}}relid")
+        else:
+            found = None
+        if found:
+            yield found
+        yield from _picture_ids(element)
+
+
+def _pictures(parts: _Parts, body: Element) -> list[_Picture]:
+    """The body's pictures a model can be given, each once, in reading order; what cannot be
+    given (a linked file, a Windows metafile, a damaged part) is noted."""
+    package = parts.package
+    found: dict[str, _Picture] = {}
+    linked = metafiles = damaged = 0
+    for rel_id in _picture_ids(body):
+        rel = parts.rels.get(rel_id)
+        if rel is None or rel.target in found:
+            continue  # a dangling reference shows nothing; a repeated picture is sent once
+        if not rel.target:
+            linked += 1
+            continue
+        try:
+            data = package.read(rel.target)
+        except DocumentError:
+            damaged += 1
+            continue
+        if data is None:
+            damaged += 1
+        elif _is_metafile(rel.target, data):
+            metafiles += 1
+        else:
+            found[rel.target] = _Picture(rel.target, data)
+    if linked:
+        package.note(f"Left out: {_pictures_count(linked)} linked from outside the file.")
+    if metafiles:
+        package.note(
+            f"Left out: {_pictures_count(metafiles)} in Windows metafile format (EMF/WMF), "
+            "which Paceline cannot draw."
+        )
+    if damaged:
+        package.note(f"Left out: {_pictures_count(damaged)} missing or damaged.")
+    return list(found.values())
+
+
+def _pictures_count(count: int) -> str:
+    return f"{count} picture{'s' if count != 1 else ''}"
+
+
+def _is_metafile(part: str, data: bytes) -> bool:
+    # EMF records its signature " EMF" at byte 40; a placeable WMF starts with 0x9AC6CDD7.
+    return (
+        part.lower().endswith(_METAFILE_SUFFIXES)
+        or data[40:44] == b" EMF"
+        or data[:4] == b"\xd7\xcd\xc6\x9a"
+    )
+
+
+def _add_pictures(source: Source, pictures: list[_Picture]) -> None:
+    if not source.limits.render_images:
+        raise image_format.needs_vision(
+            source.name, "holds pictures but no text: it is probably a scan"
+        )
+    for number, picture in enumerate(pictures, 1):
+        try:
+            image_format.add_picture(source, picture.data, f"picture {number}")
+        except image_format.UNREADABLE as exc:
+            source.note(f"A picture ({picture.part}) cannot be read and was left out: {exc}.")
+    if not source.images:
+        raise DocumentError(
+            "corrupt",
+            f"{source.name} holds pictures but no text, and none of its pictures can be read. "
+            + resave_advice("Word or LibreOffice"),
+        )
+    count = len(source.images)
+    images = "its picture goes" if count == 1 else f"its {count} pictures go"
+    source.note(f"It has no text: {images} to the model as images.")
 
 
 def read_docx(source: Source) -> str:

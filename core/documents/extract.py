@@ -66,11 +66,12 @@ NO_DOCUMENTS = "no_documents"
 SNIFF_BYTES = 8192
 
 
-def reader_key(path: Path | str) -> str | None:
+def reader_key(path: Path | str, data: bytes | None = None) -> str | None:
     """The suffix whose reader takes this file, or None if Paceline cannot read it.
 
     A file without an extension (LICENSE, README, CHANGES) is read as text when its first
-    bytes are text: many plain documents are named that way.
+    bytes are text: many plain documents are named that way. They are sniffed from ``data``
+    when the file has been read already, else from the file.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -78,11 +79,13 @@ def reader_key(path: Path | str) -> str | None:
         return suffix
     if is_extension(suffix):
         return None
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(SNIFF_BYTES)
-    except OSError:
-        return None
+    if data is None:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(SNIFF_BYTES)
+        except OSError:
+            return None
+    head = data[:SNIFF_BYTES]
     return ".txt" if head and text_formats.looks_like_text(head) else None
 
 
@@ -146,8 +149,8 @@ def read_source(
         raise DocumentError("unreadable", f"{path.name} cannot be read: {exc.strerror}.") from exc
     if not path.is_file():
         raise DocumentError("unsupported", f"{path.name} is not a regular file.")
-    suffix = reader_key(path)
-    if suffix is None:
+    # A file without an extension is sniffed from the bytes read below, not read twice.
+    if path.suffix.lower() not in _EXTRACTORS and is_extension(path.suffix):
         raise DocumentError("unsupported", _unsupported(path))
     if stat.st_size > limits.max_bytes:
         raise DocumentError(
@@ -174,6 +177,9 @@ def read_source(
             f"{path.name} changed since it was added to the queue. Add it again to "
             "analyse the new version.",
         )
+    suffix = reader_key(path, data)
+    if suffix is None:
+        raise DocumentError("unsupported", _unsupported(path))
     return Source(path.name, data, limits), suffix
 
 

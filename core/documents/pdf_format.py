@@ -21,7 +21,7 @@ import pypdfium2.raw as pdfium_c
 from core.documents import page_images
 from core.documents.extract import register
 from core.documents.source import Source
-from core.errors import DocumentError
+from core.errors import DocumentError, resave_advice
 from core.vision import EXAMPLES
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,8 @@ _EMPTY_TREE = re.compile(rb"/Count\s+0(?!\d)")
 def _corrupt(name: str, detail: str) -> DocumentError:
     return DocumentError(
         "corrupt",
-        f"{name} is damaged and cannot be read as a PDF ({detail}). Open it in a PDF viewer "
-        "and save or print it to a new PDF, then add that copy.",
+        f"{name} is damaged and cannot be read as a PDF ({detail}). "
+        + resave_advice("a PDF viewer"),
     )
 
 

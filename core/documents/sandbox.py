@@ -35,7 +35,7 @@ from multiprocessing.connection import Client, Connection, Listener
 
 from core.documents.extract import Document, extract_bytes
 from core.documents.source import Source
-from core.errors import DocumentError
+from core.errors import DocumentError, resave_advice
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ class Sandbox:
         self._lock = threading.Lock()  # a thread lock: callers come from any event loop
         self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
+        self._closing = False  # close() is ending the child: a document being sent fails
         self.started = 0  # children started so far (a test reads it)
 
     def extract(self, source: Source, path: str, suffix: str) -> Document:
@@ -76,6 +77,8 @@ class Sandbox:
             try:
                 conn.send(_Request(path, suffix, source))
             except (BrokenPipeError, ConnectionError, EOFError):
+                if self._closing:
+                    raise self._stopped(source) from None
                 # The child died between two documents (killed from outside): start another.
                 self._stop_child()
                 conn = self._ensure_child()
@@ -85,20 +88,22 @@ class Sandbox:
                 raise DocumentError(
                     "extract_timeout",
                     f"{source.name} took longer than {self.timeout_s:.0f} s to read and was "
-                    "stopped. It may be damaged or unusually complex. Open it in its usual "
-                    "program and save a new copy, or export it as PDF, then add that copy.",
+                    "stopped. It may be damaged or unusually complex. "
+                    + resave_advice("its usual program"),
                 )
             try:
                 reply = conn.recv()
             except (EOFError, ConnectionError, OSError):
+                if self._closing:
+                    self._stop_child()
+                    raise self._stopped(source) from None
                 how = self._stop_child()
                 log.warning("document reader died on %s (%s)", source.name, how)
                 raise DocumentError(
                     "extract_crashed",
                     f"{source.name} made the document reader stop ({how}): the file is "
                     f"probably damaged, or needs more than {self.memory_mb:,} MB of memory to "
-                    "read. Open it in its usual program and save a new copy, then add that "
-                    "copy.",
+                    "read. " + resave_advice("its usual program"),
                 ) from None
         kind = reply[0]
         if kind == "ok":
@@ -108,8 +113,25 @@ class Sandbox:
         raise RuntimeError(f"the document reader failed on {source.name}:\n{reply[1]}")
 
     def close(self) -> None:
-        with self._lock:
-            self._stop_child()
+        """End the child, if one runs; the next document starts a new one. A document being
+        read at the time fails as stopped, so closing never waits out a time limit."""
+        process = self._process
+        self._closing = True
+        try:
+            if process is not None and process.poll() is None:
+                process.kill()  # before taking the lock, which a document being read holds
+            with self._lock:
+                self._stop_child()
+        finally:
+            self._closing = False
+
+    @staticmethod
+    def _stopped(source: Source) -> DocumentError:
+        return DocumentError(
+            "extract_timeout",
+            f"Reading {source.name} was stopped because Paceline was closing. Re-trigger the "
+            "job to read it again.",
+        )
 
     def _ensure_child(self) -> Connection:
         if self._process is not None and self._process.poll() is None and self._conn:
@@ -283,6 +305,14 @@ def default() -> Sandbox:
         if _default is None:
             _default = Sandbox()
         return _default
+
+
+def close_default() -> None:
+    """End the process's sandbox child, if one was started (the engine does at close)."""
+    with _default_lock:
+        box = _default
+    if box is not None:
+        box.close()
 
 
 def use(sandbox: Sandbox | None) -> Sandbox | None:

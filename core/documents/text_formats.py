@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from charset_normalizer import CharsetMatch, CharsetMatches, from_bytes
 
 from core.documents.source import Source
-from core.errors import DocumentError
+from core.errors import DocumentError, resave_advice
 
 BOMS = (
     (b"\xef\xbb\xbf", "utf-8-sig"),
@@ -402,8 +402,8 @@ def _not_text(name: str) -> DocumentError:
 def _unknown(name: str, what: str) -> DocumentError:
     return DocumentError(
         "unknown_encoding",
-        f"{name} seems to be {what}, an encoding Paceline cannot read. Open it in a text "
-        "editor, save it as UTF-8, and add it again.",
+        f"{name} seems to be {what}, an encoding Paceline cannot read. "
+        + resave_advice("a text editor", "UTF-8"),
     )
 
 
@@ -424,8 +424,8 @@ def _detect(raw: bytes, name: str) -> Decoded:
     if not ranked:
         raise DocumentError(
             "unknown_encoding",
-            f"{name} is not text in any encoding Paceline knows. If it is text, open it in "
-            "a text editor, save it as UTF-8, and add it again.",
+            f"{name} is not text in any encoding Paceline knows, if it is text at all. "
+            + resave_advice("a text editor", "UTF-8"),
         )
     # The sample decided; the whole file must decode too. If a later part does not, the next
     # best candidate that does is more likely right than a winner full of replacements.

@@ -196,3 +196,59 @@ def _alive(pid: int) -> bool:
     # A zombie (dead, not yet reaped by init) counts as gone.
     stat = Path(f"/proc/{pid}/stat")
     return not (stat.exists() and stat.read_text().split(") ")[1].startswith("Z"))
+
+
+def test_closing_the_engine_ends_the_reader_and_the_next_document_starts_one(
+    tmp_path: Path,
+) -> None:
+    box = sandbox.Sandbox()
+    previous = sandbox.use(box)
+    word = docgen.make_docx(tmp_path / "memo.docx", ["Read in the child."], [])
+
+    async def scenario() -> int:
+        engine = await Engine.open(tmp_path / "home", settings=Settings(), clock=FakeClock())
+        try:
+            await engine.add_paths([word])
+            await engine.run(until_empty=True)
+            assert box._process is not None and box._process.poll() is None
+            return box._process.pid
+        finally:
+            await engine.close()
+
+    try:
+        child = asyncio.run(scenario())
+        assert box._process is None and not _alive(child)
+        box.close()  # again: nothing left to end
+        assert _extract(word).text == "Read in the child."  # type: ignore[attr-defined]
+        assert box.started == 2
+    finally:
+        sandbox.use(previous)
+        box.close()
+
+
+@pytest.mark.parametrize("hostile", [60.0], indirect=True)
+def test_closing_does_not_wait_out_a_document_being_read(
+    hostile: sandbox.Sandbox, tmp_path: Path
+) -> None:
+    import threading
+
+    (tmp_path / "loop.hang").write_bytes(b"x")
+    failures: list[DocumentError] = []
+
+    def read() -> None:
+        try:
+            _extract(tmp_path / "loop.hang")
+        except DocumentError as error:
+            failures.append(error)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    # The reader holds the sandbox once its child runs; the document is on its way to it.
+    while not (hostile._lock.locked() and hostile._process is not None):
+        reader.join(0.01)
+        assert reader.is_alive()
+    hostile.close()
+    reader.join()
+    (error,) = failures
+    assert "stopped because Paceline was closing" in error.message
+    assert hostile._process is None
