@@ -1231,9 +1231,7 @@ def _is_metafile(part: str, data: bytes) -> bool:
 
 def _add_pictures(source: Source, pictures: list[_Picture]) -> None:
     if not source.limits.render_images:
-        raise image_format.needs_vision(
-            source.name, "holds pictures but no text: it is probably a scan"
-        )
+        raise image_format.needs_vision(source.name, "holds pictures but no text (probably a scan)")
     for number, picture in enumerate(pictures, 1):
         try:
             image_format.add_picture(source, picture.data, f"picture {number}")

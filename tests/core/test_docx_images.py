@@ -114,12 +114,15 @@ def _media(text: str, size: tuple[int, int]) -> bytes:
 EMF = b"\x01\x00\x00\x00" + b"\x00" * 36 + b" EMF" + b"\x00" * 60
 
 
-def _hand_made(tmp_path: Path, body: str, media: dict[str, bytes], rels: bytes) -> Path:
+def _hand_made(
+    tmp_path: Path, body: str, media: dict[str, bytes], rels: bytes, *, strict: bool = False
+) -> Path:
     parts = {"word/_rels/document.xml.rels": rels, **media}
-    return make_package(tmp_path / "hand.docx", body, replace=parts)
+    return make_package(tmp_path / "hand.docx", body, replace=parts, strict=strict)
 
 
-def test_vml_pictures_alternatives_and_metafiles(tmp_path: Path) -> None:
+@pytest.mark.parametrize("strict", [False, True])
+def test_vml_pictures_alternatives_and_metafiles(tmp_path: Path, strict: bool) -> None:
     # Word writes a picture in a text box twice (DrawingML, then VML for old readers): sent
     # once. A hidden picture and a deleted one are not on the page; a metafile is noted.
     alternative = (
@@ -144,7 +147,7 @@ def test_vml_pictures_alternatives_and_metafiles(tmp_path: Path) -> None:
     rels = _rels(("rWide", "media/wide.png"), ("rTall", "media/tall.png"),
                  ("rHidden", "media/hidden.png"), ("rDeleted", "media/deleted.png"),
                  ("rChart", "media/chart.emf"))  # fmt: skip
-    document = extract(_hand_made(tmp_path, body, media, rels), VISION)
+    document = extract(_hand_made(tmp_path, body, media, rels, strict=strict), VISION)
     assert [_shape(i.data)[1] for i in document.images] == [True, False]
     assert document.notes == (
         "Left out: 1 picture in Windows metafile format (EMF/WMF), which Paceline cannot draw.",
@@ -158,6 +161,22 @@ def test_only_metafiles_are_refused_as_no_text(tmp_path: Path) -> None:
     with pytest.raises(DocumentError) as caught:
         extract(word, VISION)
     assert caught.value.kind == "empty" and "OCR" in caught.value.message
+
+
+def test_a_damaged_picture_is_noted_and_the_others_are_sent(tmp_path: Path) -> None:
+    body = p("<w:r>" + _blip("rBad") + "</w:r>") + p("<w:r>" + _blip("rGood") + "</w:r>")
+    media = {"word/media/bad.png": b"\x89PNG\r\n\x1a\n cut short",
+             "word/media/good.png": _media("Good", (500, 700))}  # fmt: skip
+    rels = _rels(("rBad", "media/bad.png"), ("rGood", "media/good.png"))
+    document = extract(_hand_made(tmp_path, body, media, rels), VISION)
+    assert [i.label for i in document.images] == ["picture 2"]
+    assert document.notes[0].startswith("A picture (word/media/bad.png) cannot be read")
+    only_bad = _hand_made(tmp_path, body, media, _rels(("rBad", "media/bad.png")))
+    with pytest.raises(DocumentError) as caught:
+        extract(only_bad, VISION)
+    assert caught.value.kind == "corrupt" and "none of its pictures can be read" in (
+        caught.value.message
+    )
 
 
 def test_more_pictures_than_the_limit_are_refused(tmp_path: Path) -> None:
@@ -220,5 +239,5 @@ def test_a_text_only_model_says_which_models_can_read_a_word_scan(
         assert server.chat_requests == []
     job = jobs["scan.docx"]
     assert (job.state, job.error_kind) == ("failed", "needs_vision")
-    assert job.error.startswith("scan.docx holds pictures but no text")
+    assert job.error.startswith("scan.docx holds pictures but no text (probably a scan): ")
     assert "Qwen-VL" in job.error and "Settings" in job.error
