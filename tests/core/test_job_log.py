@@ -233,3 +233,25 @@ def test_a_job_handed_back_at_quit_is_logged_as_requeued_once(tmp_path: Path) ->
     log = asyncio.run(go())
     assert _events(log) == ["added", "claimed", "call_started", "requeued"]
     assert log[-1].message.startswith("handed back at quit: ")
+
+
+def test_a_wait_too_short_to_matter_gets_no_throttle_line(
+    home: Path, server: FakeProvider, tmp_path: Path
+) -> None:
+    doc = write_marked(tmp_path / "two.txt", 2)
+    clock = FakeClock()
+
+    async def go() -> list[LogEntry]:
+        engine = await Engine.open(home, settings=_settings(server, pause_s=0.05), clock=clock)
+        try:
+            await engine.add_paths([doc])
+            await engine.run(until_empty=True)
+            (job,) = await engine.jobs()
+            return await engine.job_log(job.id)
+        finally:
+            await engine.close()
+
+    log = asyncio.run(go())
+    assert clock.sleeps == pytest.approx([0.05, 0.05])  # the pacer held each later call back
+    assert _events(log) == ["added", "claimed", "call_started", "part_done", "call_started",
+                            "part_done", "call_started", "part_done", "done"]  # fmt: skip
