@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from core import paths
+from core import effective_config, paths, providers
 from core.cli_help import ERROR, INTERRUPTED, JOBS_FAILED, LOCKED, OK, USAGE, build_parser
 from core.cli_progress import fmt_seconds, run_report
 from core.engine import Engine
@@ -244,9 +244,11 @@ async def _run_worker(engine: Engine, until_empty: bool, watch: bool = False) ->
         # Windows event loops have no signal handlers; Ctrl-C then raises KeyboardInterrupt.
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, on_signal)
-    sys.stderr.write(
-        f"worker running: {engine.settings.provider} analyzer, {engine.settings.pacing} pacing\n"
-    )
+    try:
+        target = effective_config.endpoint(engine.settings).describe()
+    except providers.UnknownPreset as exc:
+        target = str(exc)
+    sys.stderr.write(f"worker running: {target}, {engine.settings.pacing} pacing\n")
     started = time.time()
     # Per finished job, a line on stdout (a live line above them on a terminal); the summary
     # below goes to stderr with the start line.

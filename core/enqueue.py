@@ -7,6 +7,7 @@ from typing import Any
 
 from core.clock import Clock
 from core.db import Database, Tx
+from core.errors import RAISE_SETTING
 from core.job_log import LogEvent
 from core.jobs import AddReport, Job, NewJob
 from core.queries import JOB_COLUMNS, row_to_job
@@ -57,7 +58,7 @@ class Enqueue:
                             nj.path,
                             "queue_full",
                             f"The queue is full ({max_queued} waiting jobs). Wait for some to "
-                            "finish or raise the queue limit in Settings.",
+                            f"finish, or {RAISE_SETTING['max_queue']}.",
                         )
                     )
                     continue
@@ -67,7 +68,7 @@ class Enqueue:
                     (
                         nj.path, nj.size, nj.mtime, nj.sha256, nj.profile, nj.prompt,
                         nj.provider, nj.model, "queued", position, nj.priority, nj.max_attempts,
-                        now, now, seq, seq,
+                        now, now, seq, seq, nj.host,
                     )
                 )  # fmt: skip
             if rows:
@@ -75,7 +76,7 @@ class Enqueue:
                 await tx.many(
                     "INSERT INTO jobs (path, size, mtime, sha256, profile, prompt, provider, "
                     "model, state, position, priority, max_attempts, created_at, updated_at, "
-                    "seq, added_seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "seq, added_seq, host) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     rows,
                 )
                 report.accepted = [

@@ -7,6 +7,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# Where a person raises each limit a message tells them to raise: the Settings dialog's own
+# words, so a message never names a limit the dialog does not have (a GUI test checks them).
+RAISE_SETTING = {
+    "max_file_mb": 'raise "Largest document" in Settings → Queue',
+    "max_chars": 'raise "Most text per document" in Settings → Queue',
+    "max_output_tokens": 'raise "Output limit" in Settings → Provider',
+    "max_queue": 'raise "Queue limit" in Settings → Queue',
+    "context_chars": 'lower "Part size" in Settings → Provider',
+}
+
 
 def resave_advice(program: str, as_format: str | None = None) -> str:
     """What a person does with a file Paceline cannot read as it is (damaged, an old format,

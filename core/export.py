@@ -16,6 +16,7 @@ EXPORT_FIELDS = (
     "profile",
     "provider",
     "model",
+    "host",
     "attempts",
     "progress",
     "prompt_tokens",

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core import effective_config, providers
 from core.documents import fingerprint
+from core.errors import RAISE_SETTING
 from core.jobs import NewJob, Profile
 from core.settings import Settings
 
@@ -16,8 +18,14 @@ def fingerprint_all(
     new_jobs: list[NewJob] = []
     rejected: list[tuple[Path, str, str]] = []
     limit = int(settings.max_file_mb * 1024 * 1024)
-    analyzer_provider = settings.provider
-    model = settings.model if analyzer_provider != "offline" else "builtin"
+    # Where the job will go as the settings stand now; the worker writes what it really used
+    # when a call starts (settings can change while a job waits).
+    try:
+        target = effective_config.endpoint(settings)
+    except providers.UnknownPreset:
+        target = effective_config.Endpoint("?", "?", "", "", settings.model, False)
+    analyzer_provider = target.provider
+    model = target.model if not target.offline else "builtin"
     for path in files:
         try:
             size, mtime, sha = fingerprint(path)
@@ -35,7 +43,8 @@ def fingerprint_all(
                 (
                     path,
                     "too_large",
-                    f"{path.name} is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB.",
+                    f"{path.name} is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB: "
+                    f"{RAISE_SETTING['max_file_mb']} to add it.",
                 )
             )
             continue
@@ -49,6 +58,7 @@ def fingerprint_all(
                 prompt=profile.prompt,
                 provider=analyzer_provider,
                 model=model,
+                host=target.host,
                 priority=priority,
                 max_attempts=settings.max_attempts,
             )

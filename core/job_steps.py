@@ -268,6 +268,11 @@ class JobSteps:
         if nxt is not None:
             self._handoff.append(nxt)
 
+    def _via(self) -> tuple[str, str, str]:
+        """(provider, model, host) of the analyzer: where this job's call goes."""
+        analyzer = self.analyzer
+        return analyzer.provider, analyzer.model, getattr(analyzer, "host", "")
+
     async def _call(
         self,
         running: RunningJob,
@@ -311,8 +316,15 @@ class JobSteps:
             else f"analysis started: {label}, offline with the built-in analyzer"
         )
         try:
+            # A model left blank is named by the server: asked before the call is recorded,
+            # so the job's record says which model the document went to.
+            resolve = getattr(self.analyzer, "resolve_model", None)
+            if resolve is not None:
+                await resolve()
             await self.persist.retry_busy(
-                lambda: self.store.call_started(lease, idx, part, note=note, paced=paced)
+                lambda: self.store.call_started(
+                    lease, idx, part, note=note, paced=paced, via=self._via()
+                )
             )
         except BaseException:
             if paced:

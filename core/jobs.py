@@ -51,6 +51,9 @@ class Job:
     not_before: float | None = None  # wall time before which it is not claimed (retry wait)
     doubt: str | None = None  # why its extracted text looks garbled (core/documents/quality.py)
     doubt_accepted: bool = False  # the person chose to send the doubtful text anyway
+    # host[:port] its calls go to; with provider (a preset's key, or "custom") and model, where
+    # the document went (core/effective_config.py). "" offline, and for jobs never sent.
+    host: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -95,6 +98,7 @@ class NewJob:
     prompt: str
     provider: str
     model: str
+    host: str = ""
     priority: int = 0
     max_attempts: int = 5
 

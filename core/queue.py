@@ -189,12 +189,15 @@ class Leases:
         await self._leased(lease, fn)
 
     async def call_started(
-        self, lease: Lease, idx: int, part: PartPlan, *, note: str, paced: bool
+        self, lease: Lease, idx: int, part: PartPlan, *, note: str, paced: bool,
+        via: tuple[str, str, str] | None = None,
     ) -> None:
         """Committed before a paid call is sent: a crash after this makes the job stale.
 
         For a paced call the queue's ``last_call`` is stored with it: the pause between calls
-        counts from it in any worker that starts later.
+        counts from it in any worker that starts later. ``via`` (provider, model, host) is
+        where this call goes, written into the job's record: settings may have changed since
+        the job was added, and the record must say where the document really went.
         """
 
         async def fn(t: Tx, now: float) -> None:
@@ -207,6 +210,12 @@ class Leases:
             )
             if paced:
                 await write_last_call(t, now)
+            if via is not None:
+                await t.all(
+                    "UPDATE jobs SET provider = ?, model = ?, host = ? WHERE id = ? AND "
+                    "(provider, model, host) IS NOT (?, ?, ?)",
+                    (*via, lease.job_id, *via),
+                )
             await log_line(t, lease.job_id, now, note, event=LogEvent.CALL_STARTED)
 
         await self._leased(lease, fn)

@@ -90,6 +90,7 @@ def render(job: Job, fmt: str) -> bytes:
             "profile": job.profile,
             "provider": job.provider,
             "model": job.model,
+            "host": job.host,
             "finished_at": finished,
             "tokens": {"prompt": job.prompt_tokens, "completion": job.completion_tokens},
             "cut_off": job.error if job.error_kind else None,

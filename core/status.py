@@ -7,8 +7,10 @@ A mixin of :class:`core.engine.Engine`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core import effective_config, providers
 from core.eta import CallTimes, queue_eta
 from core.states import JobState
 
@@ -27,6 +29,7 @@ class QueueStatus:
     pacer: Pacer
     settings: Settings
     worker: Worker | None
+    home: Path
 
     analyzer: Callable[[], Analyzer]  # the Engine's
     worker_holder: Callable[[], dict[str, Any] | None]  # the Engine's
@@ -97,6 +100,17 @@ class QueueStatus:
         elapsed = max(0.0, self.clock.wall() - last_call)
         return dict.fromkeys(await self.store.ids_in_state(JobState.RUNNING), elapsed)
 
+    def endpoint_json(self) -> dict[str, Any]:
+        try:
+            target = effective_config.endpoint(self.settings)
+        except providers.UnknownPreset:
+            return {"provider": self.settings.preset, "label": "unknown preset", "base_url": "",
+                    "host": "", "model": self.settings.model}
+        data = target.to_json()
+        # A model left blank is named by the server once the worker asked it.
+        data["model"] = self.analyzer().model or target.model
+        return data
+
     async def status(self) -> dict[str, Any]:
         counts = await self.store.counts()
         meta = self.store.meta
@@ -127,6 +141,14 @@ class QueueStatus:
             "unreachable_since": since,
             "provider": self.settings.provider,
             "model": self.analyzer().model,
+            # where calls go, as the window's status bar and Settings say it
+            "endpoint": self.endpoint_json(),
+            # settings not at their default, and where each came from (file or environment)
+            "settings_sources": {
+                name: origin.to_json()
+                for name, origin in effective_config.origins(self.home).items()
+                if origin.source != effective_config.DEFAULT and name != "settings_version"
+            },
             "pacing": self.settings.pacing,
             "tokens": {
                 "prompt": int(totals["prompt_tokens"]),

@@ -13,7 +13,8 @@ import re
 
 from PySide6.QtCore import QCoreApplication
 
-from core import jobs
+from core import jobs, providers
+from core.effective_config import Endpoint
 from core.profiles import BUILTIN_PROFILES
 from gui.formatting import fill
 
@@ -189,6 +190,30 @@ def preset_label(name: str, fallback: str) -> str:
         "custom": translate("CoreTexts", "Custom URL"),
     }
     return labels.get(name, fallback)
+
+
+def endpoint_text(target: Endpoint) -> str:
+    """Where calls go, in the same words everywhere (status bar, Settings, a job's details):
+    "qwen-plus via Alibaba DashScope (international) at dashscope-intl.aliyuncs.com"."""
+    return job_endpoint_text(target.provider, target.model, target.host)
+
+
+def job_endpoint_text(provider: str, model: str, host: str) -> str:
+    """Where a job's calls went (or will go), from its record."""
+    if provider in ("", "offline"):
+        return translate("CoreTexts", "Offline analyzer")
+    if provider == "openai":  # recorded before hosts were: the service is not known
+        service = translate("CoreTexts", "an OpenAI-compatible endpoint")
+    elif provider == "custom":
+        service = translate("CoreTexts", "a custom endpoint")
+    else:
+        known = providers.PRESETS.get(provider)
+        service = preset_label(provider, known.label if known else provider)
+    model = model or translate("CoreTexts", "the server's first model")
+    if not host:
+        return translate("CoreTexts", "%1 via %2").replace("%1", model).replace("%2", service)
+    return (translate("CoreTexts", "%1 via %2 at %3")
+            .replace("%1", model).replace("%2", service).replace("%3", host))
 
 
 def holder_text(info: dict[str, object] | None) -> str:

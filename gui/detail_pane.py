@@ -262,7 +262,7 @@ class DetailPane(QWidget):
             state = self.tr("Done, cut off")  # as the table says it
         parts = [job.path, core_texts.profile_name(job.profile), state]
         if job.provider and job.provider != "offline":
-            parts.append(f"{job.provider} · {job.model}")
+            parts.append(core_texts.job_endpoint_text(job.provider, job.model, job.host))
         if job.tokens:
             parts.append(self.tr("%n token(s)", "", job.tokens))
         if job.duration_s:

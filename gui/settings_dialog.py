@@ -1,14 +1,17 @@
 """The settings dialog: provider and key, pacing, queue, and analysis profiles.
 
 It edits the *saved* settings (``settings.json``); a value set by an environment variable wins
-over the saved one, so its field is shown read-only with the variable's name. The API key is
-stored by :mod:`core.secrets` (system keyring, or a file only the user can read), never in the
-settings file.
+over the saved one, so its field shows the environment's value, read-only, and a note at the top
+names the variables and how to change them. The first line says where calls really go
+(:func:`core.effective_config.endpoint`), the same words as the status bar. API keys are kept
+per host by :mod:`core.secrets` (system keyring, or a file only the user can read), never in
+the settings file.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -37,8 +40,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import providers, secrets
+from core import effective_config, providers, secrets
 from core import settings as settings_mod
+from core.analyzers.openai_compat import key_safe_over_http
 from core.profiles import BUILTIN_PROFILES
 from core.settings import ENV_OVERRIDES, Settings, SettingsError
 from gui import core_texts
@@ -99,6 +103,17 @@ class SettingsDialog(QDialog):
     def _provider_tab(self) -> QWidget:
         page = QWidget(self)
         form = QFormLayout(page)
+        # Where calls go with these values and the environment applied: the status bar's words.
+        self.endpoint_note = QLabel(page)
+        self.endpoint_note.setObjectName("endpointNote")
+        self.endpoint_note.setWordWrap(True)
+        self.endpoint_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow(self.endpoint_note)
+        self.env_note = QLabel(page)
+        self.env_note.setObjectName("environmentNote")
+        self.env_note.setWordWrap(True)
+        self.env_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow(self.env_note)
         self.provider = QComboBox(page)
         self.provider.addItem(self.tr("Offline analyzer (no key, no network)"), OFFLINE)
         self.provider.addItem(self.tr("OpenAI-compatible API"), OPENAI)
@@ -112,6 +127,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Service:"), self.preset)
 
         self.api_base = QLineEdit(page)
+        self.api_base.textChanged.connect(self._update_endpoint)
         form.addRow(self.tr("API base URL:"), self.api_base)
 
         model_row = QHBoxLayout()
@@ -124,6 +140,7 @@ class SettingsDialog(QDialog):
         self.fetch_models_button = QPushButton(self.tr("Fetch list"), page)
         self.fetch_models_button.setToolTip(self.tr("Ask the server which models it offers"))
         self.fetch_models_button.clicked.connect(self.fetch_models)
+        self.model.currentTextChanged.connect(self._update_endpoint)
         model_row.addWidget(self.model, 1)
         model_row.addWidget(self.fetch_models_button)
         form.addRow(self.tr("Model:"), model_row)
@@ -144,6 +161,8 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("API key:"), key_row)
         self.key_note = QLabel(page)
         self.key_note.setWordWrap(True)
+        # a wrapped label in a form row gets more height than its lines: keep them at the top
+        self.key_note.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         form.addRow("", self.key_note)
 
         self.context_chars = QSpinBox(page)
@@ -164,6 +183,20 @@ class SettingsDialog(QDialog):
             "them, such as Qwen-VL, Qwen-OCR or GPT-4o. Say Yes for such a model whose name "
             "Paceline does not know."))
         form.addRow(self.tr("Model reads images:"), self.vision)
+
+        self.max_output_tokens = QSpinBox(page)
+        self.max_output_tokens.setRange(16, 1_000_000)
+        self.max_output_tokens.setSingleStep(256)
+        self.max_output_tokens.setSuffix(self.tr(" tokens"))
+        self.max_output_tokens.setGroupSeparatorShown(True)
+        self.max_output_tokens.setToolTip(self.tr(
+            "The longest answer a call may return (max_tokens). An answer cut at this limit is "
+            "marked \"Done, cut off\"."))
+        form.addRow(self.tr("Output limit:"), self.max_output_tokens)
+        self.request_timeout_s = self._seconds(page, 10, 7200)
+        self.request_timeout_s.setToolTip(self.tr(
+            "How long one call may take before it is given up and retried."))
+        form.addRow(self.tr("Call timeout:"), self.request_timeout_s)
         return page
 
     def _pacing_tab(self) -> QWidget:
@@ -205,6 +238,20 @@ class SettingsDialog(QDialog):
         self.max_queue.setSuffix(self.tr(" waiting jobs"))
         self.max_queue.setGroupSeparatorShown(True)
         form.addRow(self.tr("Queue limit:"), self.max_queue)
+        self.max_file_mb = QDoubleSpinBox(page)
+        self.max_file_mb.setDecimals(0)
+        self.max_file_mb.setRange(1, 100_000)
+        self.max_file_mb.setSuffix(self.tr(" MB"))
+        self.max_file_mb.setGroupSeparatorShown(True)
+        form.addRow(self.tr("Largest document:"), self.max_file_mb)
+        self.max_chars = QSpinBox(page)
+        self.max_chars.setRange(10_000, 1_000_000_000)
+        self.max_chars.setSingleStep(100_000)
+        self.max_chars.setSuffix(self.tr(" characters"))
+        self.max_chars.setGroupSeparatorShown(True)
+        self.max_chars.setToolTip(self.tr(
+            "A document with more text is refused before any call: each part of it is paid."))
+        form.addRow(self.tr("Most text per document:"), self.max_chars)
         self.price = QDoubleSpinBox(page)
         self.price.setDecimals(6)
         self.price.setRange(0, 1000)
@@ -338,6 +385,10 @@ class SettingsDialog(QDialog):
         self.model.setCurrentText(s.model)
         self.context_chars.setValue(s.context_chars)
         self.vision.setCurrentIndex(max(0, self.vision.findData(s.vision)))
+        self.max_output_tokens.setValue(s.max_output_tokens)
+        self.request_timeout_s.setValue(s.request_timeout_s)
+        self.max_file_mb.setValue(s.max_file_mb)
+        self.max_chars.setValue(s.max_chars)
         self.pacing.setCurrentIndex(max(0, self.pacing.findData(s.pacing)))
         self.pause_s.setValue(s.pause_s)
         self.max_in_flight.setValue(s.max_in_flight)
@@ -355,14 +406,63 @@ class SettingsDialog(QDialog):
         self.result_format.setCurrentIndex(max(0, self.result_format.findData(s.result_format)))
         self.result_overwrite.setChecked(s.result_overwrite)
         self._result_files_changed()
+        self._show_environment(s)
         self._mark_overrides()
         self._provider_changed()
         self._preset_changed()
         self._pacing_changed()
-        self._update_key_note()
+        self._update_endpoint()
+
+    def _show_environment(self, saved: Settings) -> None:
+        """Fields an environment variable sets show its value: that is what Paceline uses."""
+        try:
+            effective = settings_mod.apply_env(saved, self.environ)
+        except SettingsError:
+            return  # the variable is refused; the window's banner says why
+        if "provider" in self.overridden:
+            self.provider.setCurrentIndex(max(0, self.provider.findData(effective.provider)))
+        if "api_base" in self.overridden:
+            self.api_base.setText(effective.api_base)
+            # The service is the one whose URL the variable gives (often a custom one): showing
+            # the saved preset's name would say the calls go there.
+            with contextlib.suppress(providers.UnknownPreset):
+                shown = effective_config.endpoint(replace(effective, provider=OPENAI)).provider
+                self.preset.setCurrentIndex(max(0, self.preset.findData(shown)))
+        if "model" in self.overridden:
+            self.model.setCurrentText(effective.model)
+        if "pacing" in self.overridden:
+            self.pacing.setCurrentIndex(max(0, self.pacing.findData(effective.pacing)))
+        if "pause_s" in self.overridden:
+            self.pause_s.setValue(effective.pause_s)
+        if "max_queue" in self.overridden:
+            self.max_queue.setValue(effective.max_queue)
 
     def values(self) -> Settings:
-        """The settings as the dialog shows them (saved values; the environment not applied)."""
+        """The settings to save: the dialog's fields, and the saved value of each field an
+        environment variable sets (the dialog shows the variable's value, which is not saved)."""
+        shown = self._shown_values()
+        kept = {name: getattr(self.original, name) for name in self.overridden}
+        if "api_base" in self.overridden:
+            kept["preset"] = self.original.preset  # shown as the variable's, not saved
+        return replace(shown, **kept)
+
+    def effective(self) -> Settings | None:
+        """The settings Paceline would use: the fields with the environment applied."""
+        try:
+            return settings_mod.apply_env(self.values(), self.environ)
+        except SettingsError:
+            return None
+
+    def _endpoint(self) -> effective_config.Endpoint | None:
+        settings = self.effective()
+        if settings is None:
+            return None
+        try:
+            return effective_config.endpoint(settings)
+        except providers.UnknownPreset:
+            return None
+
+    def _shown_values(self) -> Settings:
         return replace(
             self.original,
             provider=str(self.provider.currentData()),
@@ -371,6 +471,10 @@ class SettingsDialog(QDialog):
             model=self.model.currentText().strip(),
             context_chars=self.context_chars.value(),
             vision=str(self.vision.currentData()),
+            max_output_tokens=self.max_output_tokens.value(),
+            request_timeout_s=self.request_timeout_s.value(),
+            max_file_mb=self.max_file_mb.value(),
+            max_chars=self.max_chars.value(),
             pacing=str(self.pacing.currentData()),
             pause_s=self.pause_s.value(),
             max_in_flight=self.max_in_flight.value(),
@@ -399,12 +503,25 @@ class SettingsDialog(QDialog):
         except SettingsError as exc:
             self.error.set_message("error", self.tr("These settings cannot be saved."), str(exc))
             return None
+        target = effective_config.endpoint(effective)
+        typed = self.api_key.text().strip() if self._key_changed else ""
+        if (not target.offline and target.base_url.lower().startswith("http://")
+                and not key_safe_over_http(target.base_url)
+                and (typed or (not self._forget_key and secrets.key_source(
+                    self.home, self.environ, host=target.host, dashscope=target.dashscope)))):
+            # Refused here, not only when the worker starts: saving would look like success.
+            self.error.set_message("error", self.tr("These settings cannot be saved."), fmt.fill(
+                self.tr("%1 is plain http:// to a host outside this computer and its local "
+                        "network: the API key would travel unencrypted. Use an https:// "
+                        "address, or forget the key if this server needs none."),
+                target.base_url))
+            return None
         try:
             settings_mod.save(self.home, values)
-            if self._forget_key:
-                secrets.set_api_key(self.home, None)
-            if self._key_changed and self.api_key.text().strip():
-                secrets.set_api_key(self.home, self.api_key.text().strip())
+            if target.host and self._forget_key:
+                secrets.set_api_key(self.home, None, host=target.host)
+            if target.host and typed:
+                secrets.set_api_key(self.home, typed, host=target.host)
         except OSError as exc:
             self.error.set_message(
                 "error", self.tr("The settings could not be written."),
@@ -424,12 +541,41 @@ class SettingsDialog(QDialog):
     def _mark_overrides(self) -> None:
         fields = {"provider": self.provider, "api_base": self.api_base, "model": self.model,
                   "pacing": self.pacing, "pause_s": self.pause_s, "max_queue": self.max_queue}
-        for name, widget in fields.items():
+        for name, widget in [*fields.items(), ("api_base", self.preset)]:
             var = self.overridden.get(name)
             if var:
                 widget.setEnabled(False)
                 widget.setToolTip(fmt.fill(self.tr(
                     "Set by the environment variable %1, which wins over this setting."), var))
+        if not self.overridden:
+            self.env_note.hide()
+            return
+        names = ", ".join(f"{var}={self.environ.get(var, '')}"
+                          for var in sorted(self.overridden.values()))
+        self.env_note.setText(fmt.fill(self.tr(
+            "Set by the environment: %1. These values win over the saved ones and are shown "
+            "greyed out below. To change them here, unset the variables and start Paceline "
+            "again."), names))
+        self.env_note.show()
+
+    def _update_endpoint(self) -> None:
+        target = self._endpoint()
+        if target is None:
+            self.endpoint_note.setText(self.tr("Calls go to: not set up yet (see below)."))
+        elif target.offline:
+            self.endpoint_note.setText(self.tr(
+                "Documents are analysed on this computer by the offline analyzer; nothing is "
+                "sent anywhere."))
+        elif not target.host:
+            self.endpoint_note.setText(self.tr("Calls go to: no API base URL yet."))
+        else:
+            self.endpoint_note.setText(fmt.fill(
+                self.tr("Calls go to: %1"), core_texts.endpoint_text(target)))
+            if "model" not in self.overridden:
+                # the model the calls will name: the service's default, or the server's first
+                self.model.lineEdit().setPlaceholderText(
+                    target.model or self.tr("first model the server lists"))
+        self._update_key_note()
 
     def _is_openai(self) -> bool:
         return self.provider.currentData() == OPENAI
@@ -437,9 +583,11 @@ class SettingsDialog(QDialog):
     def _provider_changed(self) -> None:
         remote = self._is_openai()
         for widget in (self.preset, self.api_base, self.model, self.fetch_models_button,
-                       self.api_key, self.forget_key_button, self.context_chars, self.vision):
+                       self.api_key, self.forget_key_button, self.context_chars, self.vision,
+                       self.max_output_tokens, self.request_timeout_s):
             widget.setEnabled(remote)
         self._mark_overrides()  # a value set by the environment stays read-only
+        self._update_endpoint()
 
     def _preset(self) -> providers.Preset:
         try:
@@ -452,7 +600,7 @@ class SettingsDialog(QDialog):
         self.api_base.setPlaceholderText(preset.base_url or self.tr("https://…/v1 (required)"))
         self.model.lineEdit().setPlaceholderText(
             preset.default_model or self.tr("first model the server lists"))
-        self._update_key_note()
+        self._update_endpoint()
 
     def _pacing_changed(self) -> None:
         adaptive = self.pacing.currentData() == "adaptive"
@@ -475,20 +623,29 @@ class SettingsDialog(QDialog):
         self.key_note.setText(self.tr("The stored key will be removed when you save."))
 
     def _update_key_note(self) -> None:
-        source = secrets.key_source(self.home, self.environ)
+        if not hasattr(self, "key_note"):
+            return  # called while the tab is still being built
+        target = self._endpoint()
+        host = target.host if target is not None else ""
+        source = (secrets.key_source(self.home, self.environ, host=host,
+                                     dashscope=target.dashscope) if target and host else None)
         preset = self._preset()
-        if source in secrets.ENV_VARS:
+        if not host:
+            text = self.tr("A key is kept for the host it was entered for and sent only there.")
+        elif source in secrets.ENV_VARS:
             text = fmt.fill(self.tr(
                 "The key comes from the environment variable %1, which wins over a stored "
                 "key."), source)
         elif source == "keyring":
-            text = self.tr("A key is stored in the system keyring. Type a new one to replace it.")
+            text = fmt.fill(self.tr("A key for %1 is stored in the system keyring. Type a new "
+                                    "one to replace it."), host)
         elif source == "file":
-            text = self.tr("A key is stored in a file only you can read. Type a new one to "
-                           "replace it.")
+            text = fmt.fill(self.tr("A key for %1 is stored in a file only you can read. Type "
+                                    "a new one to replace it."), host)
         elif preset.needs_key:
-            text = self.tr("No key stored yet. It is kept in the system keyring (or a private "
-                           "file), never in the settings file.")
+            text = fmt.fill(self.tr("No key stored for %1 yet. It is kept in the system keyring "
+                                    "(or a private file), never in the settings file, and "
+                                    "sent only to %1."), host)
         else:
             text = self.tr("Local servers usually need no key.")
         self.api_key.setPlaceholderText(self.tr("stored") if source else self.tr("none"))
@@ -504,7 +661,7 @@ class SettingsDialog(QDialog):
         from core.analyzers.openai_compat import make_openai_analyzer
 
         try:
-            settings = replace(self.values(), provider=OPENAI)
+            settings = replace(self.effective() or self.values(), provider=OPENAI)
             key = self.api_key.text().strip() or None
             analyzer = make_openai_analyzer(settings, api_key=key, home=self.home) if key \
                 else make_openai_analyzer(settings, home=self.home)

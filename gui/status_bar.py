@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from core import providers
+from core import effective_config, providers
 from core.settings import Settings
 from gui import core_texts
 from gui import formatting as fmt
@@ -49,13 +49,13 @@ class StatusSummaryBar(QStatusBar):
         self.engine_label.setText(self.engine_text(settings))
 
     def engine_text(self, settings: Settings) -> str:
-        if settings.provider == "offline":
-            return self.tr("Offline analyzer")
+        """Where calls go, in the words the Settings dialog uses (core/effective_config.py)."""
         try:
-            preset = providers.get(settings.preset)
-            service = core_texts.preset_label(preset.name, preset.label)
+            target = effective_config.endpoint(settings)
         except providers.UnknownPreset:
-            service = settings.preset
-        model = settings.model or self.tr("default model")
-        return fmt.fill(self.tr("%1 via %2, %3 pacing"), model, service,
+            return fmt.fill(self.tr("Unknown service %1: choose one in Settings"),
+                            settings.preset)
+        if target.offline:
+            return core_texts.endpoint_text(target)
+        return fmt.fill(self.tr("%1, %2 pacing"), core_texts.endpoint_text(target),
                         self.tr("adaptive") if settings.pacing == "adaptive" else self.tr("fixed"))

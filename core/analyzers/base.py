@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from core.documents.source import PageImage
+from core.errors import RAISE_SETTING
 from core.jobs import Profile
 from core.vision import VisionSpec
 
@@ -55,7 +56,7 @@ def cut_off_message(cut: Sequence[tuple[CallResult, str]]) -> str | None:
     return (
         f"The answer was cut off at the output limit{limit}"
         + (f" ({where})" if where else "")
-        + ". Run it again with a larger output limit."
+        + f". Run it again with a larger output limit: {RAISE_SETTING['max_output_tokens']}."
     )
 
 

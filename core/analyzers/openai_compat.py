@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 from httpx_sse import EventSource, ServerSentEvent
 
-from core import paths, providers, secrets
+from core import effective_config, paths, providers, secrets
 from core.analyzers.base import CallResult, Progress, split_text
 from core.analyzers.provider_errors import (
     classify_http,
@@ -116,7 +116,6 @@ def shorten(text: str, limit: int) -> str:
 
 class OpenAICompatAnalyzer:
     paced = True
-    provider = "openai"
 
     def __init__(
         self,
@@ -145,6 +144,9 @@ class OpenAICompatAnalyzer:
         self.max_connections = max(1, max_connections)
         self.dashscope = dashscope
         self.preset = preset
+        # A job record names the preset (or "custom") and the host its calls went to.
+        self.provider = preset
+        self.host = effective_config.host_of(self.base_url)
         self.stream = stream
         self.vision_setting = vision
         # The ETA learns durations per engine; an unnamed model is keyed by its preset.
@@ -281,7 +283,7 @@ class OpenAICompatAnalyzer:
         except (ValueError, KeyError, TypeError):
             raise malformed("the model list is not in the OpenAI format") from None
 
-    async def _resolve_model(self) -> str:
+    async def resolve_model(self) -> str:
         # Local servers (LM Studio, vLLM) serve whatever is loaded: take the first one.
         if not self.model:
             models = await self.list_models()
@@ -298,7 +300,7 @@ class OpenAICompatAnalyzer:
     async def chat(self, messages: list[dict[str, Any]], progress: Progress) -> CallResult:
         """One chat completion; streamed when the server streams."""
         body: dict[str, Any] = {
-            "model": await self._resolve_model(),
+            "model": await self.resolve_model(),
             "messages": messages,
             "max_tokens": self.max_output_tokens,
         }
@@ -469,19 +471,23 @@ def key_safe_over_http(base_url: str) -> bool:
 def make_openai_analyzer(
     settings: Settings, *, api_key: str | None = None, home: Path | None = None
 ) -> OpenAICompatAnalyzer:
-    """The analyzer for these settings; the key comes from the environment or the store."""
+    """The analyzer for these settings; the key comes from the environment or the store, the
+    one kept for the host the calls go to (core/secrets.py)."""
     try:
-        preset = providers.get(settings.preset)
+        target = effective_config.endpoint(settings)
     except providers.UnknownPreset as exc:
         raise SettingsError(str(exc)) from None
-    base_url = (settings.api_base or preset.base_url).strip()
+    base_url = target.base_url
     if not base_url:
         raise SettingsError(
             "The custom provider needs an API base URL: set it in Settings or PACELINE_API_BASE."
         )
     if not base_url.startswith(("http://", "https://")):
         raise SettingsError(f"The API base {base_url!r} must start with http:// or https://.")
-    key = api_key if api_key is not None else secrets.get_api_key(home or paths.home())
+    if api_key is None:
+        api_key = secrets.get_api_key(home or paths.home(), host=target.host,
+                                      dashscope=target.dashscope)
+    key = api_key
     if key and base_url.lower().startswith("http://") and not key_safe_over_http(base_url):
         # The key is a Bearer header: over plain http anyone on the way could read and reuse it.
         raise SettingsError(
@@ -489,18 +495,15 @@ def make_openai_analyzer(
             "outside this machine and its local network, so the key would travel unencrypted. "
             "Use an https:// address, or remove the API key if this server needs none."
         )
-    model = settings.model or preset.default_model
     return OpenAICompatAnalyzer(
         base_url,
         key,
-        model,
-        context_chars=settings.context_for(model),
+        target.model,
+        context_chars=settings.context_for(target.model),
         max_output_tokens=settings.max_output_tokens,
         timeout_s=settings.request_timeout_s,
         max_connections=settings.calls_at_once,
-        # DashScope's error codes come from DashScope only: a preset whose URL was replaced
-        # (Settings or PACELINE_API_BASE pointing at a gateway or a local server) is not it.
-        dashscope=providers.is_dashscope_url(base_url),
-        preset=preset.name,
+        dashscope=target.dashscope,
+        preset=target.provider,
         vision=settings.vision,
     )

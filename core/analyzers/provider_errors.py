@@ -209,7 +209,7 @@ MESSAGES = {
     "conflict": "The server reported a conflict ({where}){said} Paceline tries again.",
     "server_error": "The provider had a server error ({where}){said} Paceline tries again.",
     "context_too_long": "The document part is too long for the model's context ({where}){said} "
-    "Lower the part size (context characters) in Settings and re-trigger the job.",
+    'Lower "Part size" in Settings → Provider and re-trigger the job.',
     "content_filter": "The provider's content filter refused this document ({where}){said}",
     "bad_model": "The server has no model{named} or no such endpoint ({where}){said} Check the "
     "model and the API base in Settings, then resume the queue.",

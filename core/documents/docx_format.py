@@ -195,7 +195,7 @@ def _check_container(source: Source) -> None:
             "too_large",
             f"{name} would unpack to {total / 1e6:,.1f} MB; the limit is "
             f"{limits.max_docx_uncompressed / 1e6:,.0f} MB. Such a file is either huge or a "
-            "'zip bomb'. Split it, or raise the limit in Settings if you trust it.",
+            "'zip bomb'. Split it into smaller documents.",
         )
     for entry in entries:
         ratio = entry.file_size / max(entry.compress_size, 1)

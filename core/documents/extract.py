@@ -10,7 +10,7 @@ from pathlib import Path
 
 from core.documents import quality, text_formats
 from core.documents.source import Extractor, Limits, PageImage, Source
-from core.errors import DocumentError
+from core.errors import RAISE_SETTING, DocumentError
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".csv", ".tsv", ".json", ".log", ".rst"})
 
@@ -156,7 +156,7 @@ def read_source(
         raise DocumentError(
             "too_large",
             f"{path.name} is {stat.st_size / 1e6:.1f} MB; the limit is "
-            f"{limits.max_bytes / 1e6:.0f} MB. Split it, or raise the limit in Settings.",
+            f"{limits.max_bytes / 1e6:.0f} MB. Split it, or {RAISE_SETTING['max_file_mb']}.",
         )
     if stat.st_size == 0:
         raise DocumentError("empty", f"{path.name} is empty (0 bytes).")
@@ -194,7 +194,7 @@ def extract_bytes(source: Source, path: str, suffix: str) -> Document:
         raise DocumentError(
             "too_large",
             f"{source.name} holds {len(text):,} characters of text; the limit is "
-            f"{limits.max_chars:,}. Split it, or raise the limit in Settings.",
+            f"{limits.max_chars:,}. Split it, or {RAISE_SETTING['max_chars']}.",
         )
     return Document(
         path, text, fmt, tuple(source.notes), quality.doubt(text), tuple(source.images)

@@ -21,7 +21,7 @@ import pypdfium2.raw as pdfium_c
 from core.documents import page_images
 from core.documents.extract import register
 from core.documents.source import Source
-from core.errors import DocumentError, resave_advice
+from core.errors import RAISE_SETTING, DocumentError, resave_advice
 from core.vision import EXAMPLES
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,9 @@ def _corrupt(name: str, detail: str) -> DocumentError:
     )
 
 
-def _too_large(name: str, what: str) -> DocumentError:
-    return DocumentError(
-        "too_large", f"{name} holds {what}. Split it, or raise the limit in Settings."
-    )
+def _too_large(name: str, what: str, setting: str | None = "max_chars") -> DocumentError:
+    how = f"Split it, or {RAISE_SETTING[setting]}." if setting else "Split it."
+    return DocumentError("too_large", f"{name} holds {what}. {how}")
 
 
 def _open(source: Source) -> pdfium.PdfDocument:
@@ -184,7 +183,8 @@ def _read_pages(source: Source, pdf: pdfium.PdfDocument) -> str:
     if count == 0:
         raise DocumentError("empty", f"{name} is a PDF without any pages.")
     if count > limits.max_pages:
-        raise _too_large(name, f"{count:,} pages; the limit is {limits.max_pages:,}")
+        # not a setting: past it, a document is a book to split, not a call to make
+        raise _too_large(name, f"{count:,} pages; the limit is {limits.max_pages:,}", None)
     if count > SIZE_SAMPLE_PAGES:
         estimate = _estimated_chars(pdf, count)
         if estimate > limits.max_chars * SIZE_SAMPLE_MARGIN:

@@ -377,7 +377,7 @@ def test_each_real_answer_is_classified(capture: Capture) -> None:
     assert (error.kind, error.error_class) == (capture.kind, capture.error_class), capture.source
     assert error.message[0].isupper()
     if capture.kind == "context_too_long":
-        assert "Lower the part size" in error.message  # the advice that fixes it
+        assert 'Lower "Part size"' in error.message  # the advice that fixes it
     if capture.error_class == S:
         assert "resume the queue" in error.message
 

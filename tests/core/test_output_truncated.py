@@ -77,7 +77,8 @@ def test_a_streamed_answer_cut_at_the_limit_is_done_but_flagged(
     assert job["state"] == "done" and job["progress"] == 1.0
     assert job["error_kind"] == "output_truncated"
     assert job["error"] == ("The answer was cut off at the output limit of 300 tokens. Run it "
-                            "again with a larger output limit.")
+                            'again with a larger output limit: raise "Output limit" in '
+                            "Settings → Provider.")
     assert server.chat_requests[0].stream and server.chat_requests[0].body["max_tokens"] == 300
     shown = json.loads(_cli(home, env, "show", str(job["id"]), "--json"))
     assert shown["result"] == "Analysis of MARK-1."  # the cut answer is kept

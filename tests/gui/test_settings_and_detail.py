@@ -47,7 +47,9 @@ def test_settings_persist(styled_app: object, home: Path) -> None:
     assert saved.max_queue == 123 and saved.price_per_1k_tokens == pytest.approx(0.0021)
     assert saved.custom_profiles == {name: "List every date in the document."}
     assert saved.default_profile == name
-    assert secrets.stored_api_key(home) == "sk-test-123456"
+    # the key belongs to the host the calls go to (Ollama's preset: localhost:11434), only
+    assert secrets.stored_api_key(home, "localhost:11434") == "sk-test-123456"
+    assert secrets.stored_api_key(home, "dashscope-intl.aliyuncs.com") is None
     assert "sk-test" not in (home / "settings.json").read_text()  # never in the settings file
 
     again = SettingsDialog(home, TaskRunner(), environ={})
