@@ -14,7 +14,6 @@ import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from urllib.parse import urlsplit
 
 from core.analyzers.base import Analyzer, CallResult, Progress, cut_off_message
 from core.changes import QueueMeta
@@ -310,17 +309,17 @@ class JobSteps:
             if self.paused or self._stopping:
                 self.pacer.release_unused()
                 raise _Yield
-        note = (
-            f"call started: {label} to {_destination(self.analyzer)}"
-            if paced
-            else f"analysis started: {label}, offline with the built-in analyzer"
-        )
         try:
             # A model left blank is named by the server: asked before the call is recorded,
             # so the job's record says which model the document went to.
             resolve = getattr(self.analyzer, "resolve_model", None)
             if resolve is not None:
                 await resolve()
+            note = (
+                f"call started: {label} to {_destination(*self._via())}"
+                if paced
+                else f"analysis started: {label}, offline with the built-in analyzer"
+            )
             await self.persist.retry_busy(
                 lambda: self.store.call_started(
                     lease, idx, part, note=note, paced=paced, via=self._via()
@@ -510,12 +509,10 @@ class JobSteps:
 COMBINING_CALL = "the combining call"
 
 
-def _destination(analyzer: Analyzer) -> str:
+def _destination(provider: str, model: str, host: str) -> str:
     """The model and the host a paid call goes to, for the job's log."""
-    model = analyzer.model or "the server's default model"
-    # Remote analyzers name their host (or at least their base URL); the protocol asks neither.
-    host = getattr(analyzer, "host", "") or urlsplit(getattr(analyzer, "base_url", "")).netloc
-    return f"{model} at {host}" if host else f"{model} ({analyzer.provider})"
+    name = model or "the server's default model"
+    return f"{name} at {host}" if host else f"{name} ({provider})"
 
 
 def _lower_first(text: str) -> str:
