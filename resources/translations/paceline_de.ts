@@ -2,9 +2,27 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="de_DE">
 <context>
+    <name>AddReportDialog</name>
+    <message>
+        <location filename="../../gui/add_report.py" line="+123"/>
+        <source>Added documents</source>
+        <translation>Aufgenommene Dokumente</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>&amp;Copy report</source>
+        <translation>Bericht &amp;kopieren</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Copy the summary and every line to the clipboard</source>
+        <translation>Die Zusammenfassung und jede Zeile in die Zwischenablage kopieren</translation>
+    </message>
+</context>
+<context>
     <name>AddReportWriter</name>
     <message>
-        <location filename="../../gui/add_report.py" line="+39"/>
+        <location line="-94"/>
         <source>the queue is full</source>
         <translation>die Warteschlange ist voll</translation>
     </message>
@@ -32,6 +50,11 @@
         <location line="+1"/>
         <source>the file cannot be read</source>
         <translation>die Datei kann nicht gelesen werden</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>a folder with no supported documents (PDF, DOCX, HTML, text, images)</source>
+        <translation>ein Ordner ohne unterstützte Dokumente (PDF, DOCX, HTML, Text, Bilder)</translation>
     </message>
     <message>
         <location line="+12"/>
@@ -98,7 +121,7 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../../gui/app.py" line="+139"/>
+        <location filename="../../gui/app.py" line="+140"/>
         <source>%1
 
 The details are in the log file in %2.</source>
@@ -122,7 +145,7 @@ Einzelheiten stehen in der Protokolldatei in %2.</translation>
         <translation>Ein anderes Paceline-Fenster hält %1, hat die Dateien aber nicht innerhalb weniger Sekunden angenommen. Es wurde nichts aufgenommen. Warten Sie, bis das Fenster wieder reagiert, und versuchen Sie es erneut – oder schließen Sie es (beenden Sie den Prozess, falls er hängt) und starten Sie Paceline neu.</translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+60"/>
         <location line="+24"/>
         <source>Paceline</source>
         <translation>Paceline</translation>
@@ -158,7 +181,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
 <context>
     <name>CoreTexts</name>
     <message>
-        <location filename="../../gui/core_texts.py" line="+33"/>
+        <location filename="../../gui/core_texts.py" line="+34"/>
         <source>Unsupported document type</source>
         <translation>Nicht unterstützter Dokumenttyp</translation>
     </message>
@@ -448,7 +471,37 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <translation>Eigene URL</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+14"/>
+        <source>Offline analyzer</source>
+        <translation>Offline-Analyse</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>an OpenAI-compatible endpoint</source>
+        <translation>einen OpenAI-kompatiblen Endpunkt</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>a custom endpoint</source>
+        <translation>einen eigenen Endpunkt</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>the server&apos;s first model</source>
+        <translation>das erste Modell des Servers</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1 via %2</source>
+        <translation>%1 über %2</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1 via %2 at %3</source>
+        <translation>%1 über %2 auf %3</translation>
+    </message>
+    <message>
+        <location line="+9"/>
         <source>another Paceline window</source>
         <translation>ein anderes Paceline-Fenster</translation>
     </message>
@@ -471,12 +524,12 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
 <context>
     <name>DetailPane</name>
     <message>
-        <location filename="../../gui/detail_pane.py" line="+123"/>
+        <location filename="../../gui/detail_pane.py" line="+137"/>
         <source>Export</source>
         <translation>Exportieren</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+19"/>
         <source>Result</source>
         <translation>Ergebnis</translation>
     </message>
@@ -486,7 +539,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <translation>Protokoll</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+21"/>
         <source>Markdown…</source>
         <translation>Markdown…</translation>
     </message>
@@ -529,7 +582,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <translation>Laden der Auftragsdetails</translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+47"/>
         <source>Done, cut off</source>
         <translation>Erledigt, abgeschnitten</translation>
     </message>
@@ -907,7 +960,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
 <context>
     <name>HandOverTexts</name>
     <message numerus="yes">
-        <location filename="../../gui/app.py" line="-100"/>
+        <location filename="../../gui/app.py" line="-104"/>
         <source>Paceline is already open: sent %n item(s) to its window.</source>
         <translation>
             <numerusform>Paceline ist bereits geöffnet: %n Element an sein Fenster übergeben.</numerusform>
@@ -1297,6 +1350,29 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
     </message>
 </context>
 <context>
+    <name>JobLogView</name>
+    <message>
+        <location filename="../../gui/detail_pane.py" line="+31"/>
+        <source>The job&apos;s events appear here as they happen.</source>
+        <translation>Die Ereignisse des Auftrags erscheinen hier, sobald sie geschehen.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Copy log</source>
+        <translation>Protokoll kopieren</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Copy the whole log to the clipboard</source>
+        <translation>Das ganze Protokoll in die Zwischenablage kopieren</translation>
+    </message>
+    <message>
+        <location line="+88"/>
+        <source>Reading the job&apos;s log</source>
+        <translation>Protokoll des Auftrags wird gelesen</translation>
+    </message>
+</context>
+<context>
     <name>JobsModel</name>
     <message>
         <location filename="../../gui/jobs_model.py" line="+298"/>
@@ -1380,7 +1456,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
     </message>
     <message>
         <location line="+52"/>
-        <location filename="../../gui/main_window.py" line="+115"/>
+        <location filename="../../gui/main_window.py" line="+119"/>
         <source>%1, %2</source>
         <translation>%1, %2</translation>
     </message>
@@ -1434,12 +1510,12 @@ Fehlerart: %2</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../gui/main_window.py" line="+33"/>
+        <location filename="../../gui/main_window.py" line="+54"/>
         <source>Paceline</source>
         <translation>Paceline</translation>
     </message>
     <message>
-        <location line="+103"/>
+        <location line="+105"/>
         <source>Add &amp;files…</source>
         <translation>&amp;Dateien hinzufügen…</translation>
     </message>
@@ -1514,7 +1590,7 @@ Fehlerart: %2</translation>
         <translation>Ü&amp;ber Paceline</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+27"/>
         <source>Search documents, profiles and errors</source>
         <translation>Dokumente, Profile und Fehler durchsuchen</translation>
     </message>
@@ -1554,7 +1630,7 @@ Fehlerart: %2</translation>
         <translation>Hauptleiste</translation>
     </message>
     <message>
-        <location line="+54"/>
+        <location line="+63"/>
         <source>Some saved settings could not be used: Paceline uses their defaults. Fix them in Settings.</source>
         <translation>Einige gespeicherte Einstellungen waren unbrauchbar: Paceline nimmt für sie die Standardwerte. Korrigieren Sie sie in den Einstellungen.</translation>
     </message>
@@ -1587,17 +1663,12 @@ Fehlerart: %2</translation>
         <translation>Nichts wurde aufgenommen.</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+5"/>
         <source>Details…</source>
         <translation>Einzelheiten…</translation>
     </message>
     <message>
-        <location line="+15"/>
-        <source>Added documents</source>
-        <translation>Aufgenommene Dokumente</translation>
-    </message>
-    <message>
-        <location line="+10"/>
+        <location line="+19"/>
         <source>Documents (%1)</source>
         <translation>Dokumente (%1)</translation>
     </message>
@@ -1617,7 +1688,7 @@ Fehlerart: %2</translation>
         <translation>Ordner hinzufügen</translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+41"/>
         <source>Applying the settings</source>
         <translation>Übernehmen der Einstellungen</translation>
     </message>
@@ -1695,7 +1766,7 @@ Eine Warteschlange für Dokumentanalysen über ratenbegrenzte Sprachmodell-APIs.
 Datenordner: %2</translation>
     </message>
     <message>
-        <location line="+92"/>
+        <location line="+112"/>
         <source>%1: %2</source>
         <translation>%1: %2</translation>
     </message>
@@ -1857,15 +1928,25 @@ Datenordner: %2</translation>
 <context>
     <name>ReasonDelegate</name>
     <message>
-        <location filename="../../gui/reason_delegate.py" line="+41"/>
+        <location filename="../../gui/reason_delegate.py" line="+63"/>
         <source>Re-trigger</source>
         <translation>Neu anstoßen</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Paid call may have been charged</source>
+        <translation>Bezahlter Aufruf evtl. berechnet</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Stopped while running</source>
+        <translation>Während der Arbeit gestoppt</translation>
     </message>
 </context>
 <context>
     <name>SafeTextBrowser</name>
     <message>
-        <location filename="../../gui/detail_pane.py" line="-217"/>
+        <location filename="../../gui/detail_pane.py" line="-345"/>
         <source>Open link</source>
         <translation>Link öffnen</translation>
     </message>
@@ -1886,7 +1967,7 @@ Im Browser öffnen?</translation>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="+64"/>
+        <location filename="../../gui/settings_dialog.py" line="+68"/>
         <source>Paceline Settings</source>
         <translation>Paceline-Einstellungen</translation>
     </message>
@@ -1921,7 +2002,7 @@ Im Browser öffnen?</translation>
         <translation>Arbeitsplatz</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+32"/>
         <source>Offline analyzer (no key, no network)</source>
         <translation>Offline-Analyse (ohne Schlüssel, ohne Netz)</translation>
     </message>
@@ -1941,7 +2022,7 @@ Im Browser öffnen?</translation>
         <translation>Dienst:</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>API base URL:</source>
         <translation>API-Basis-URL:</translation>
     </message>
@@ -1956,7 +2037,7 @@ Im Browser öffnen?</translation>
         <translation>Den Server fragen, welche Modelle er anbietet</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Model:</source>
         <translation>Modell:</translation>
     </message>
@@ -1976,12 +2057,13 @@ Im Browser öffnen?</translation>
         <translation>API-Schlüssel:</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+10"/>
+        <location line="+79"/>
         <source> characters</source>
         <translation> Zeichen</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="-76"/>
         <source>Longer documents are split into parts of this size; each part is one call.</source>
         <translation>Längere Dokumente werden in Teile dieser Größe zerlegt; jeder Teil ist ein Aufruf.</translation>
     </message>
@@ -2014,6 +2096,31 @@ Im Browser öffnen?</translation>
         <location line="+3"/>
         <source>Model reads images:</source>
         <translation>Modell liest Bilder:</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source> tokens</source>
+        <translation> Tokens</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The longest answer a call may return (max_tokens). An answer cut at this limit is marked &quot;Done, cut off&quot;.</source>
+        <translation>Die längste Antwort, die ein Aufruf liefern darf (max_tokens). Eine an dieser Grenze abgeschnittene Antwort wird als „Fertig, abgeschnitten“ markiert.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Output limit:</source>
+        <translation>Ausgabegrenze:</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>How long one call may take before it is given up and retried.</source>
+        <translation>Wie lange ein Aufruf dauern darf, bevor er aufgegeben und wiederholt wird.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Call timeout:</source>
+        <translation>Zeitlimit je Aufruf:</translation>
     </message>
     <message>
         <location line="+7"/>
@@ -2074,6 +2181,26 @@ Im Browser öffnen?</translation>
         <location line="+2"/>
         <source>Queue limit:</source>
         <translation>Grenze der Warteschlange:</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source> MB</source>
+        <translation> MB</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Largest document:</source>
+        <translation>Größtes Dokument:</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>A document with more text is refused before any call: each part of it is paid.</source>
+        <translation>Ein Dokument mit mehr Text wird vor jedem Aufruf abgelehnt: Jeder seiner Teile kostet.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Most text per document:</source>
+        <translation>Maximale Textmenge je Dokument:</translation>
     </message>
     <message>
         <location line="+5"/>
@@ -2226,12 +2353,18 @@ Im Browser öffnen?</translation>
         <translation> s</translation>
     </message>
     <message>
-        <location line="+71"/>
+        <location line="+128"/>
+        <location line="+9"/>
         <source>These settings cannot be saved.</source>
         <translation>Diese Einstellungen können nicht gespeichert werden.</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+1"/>
+        <source>%1 is plain http:// to a host outside this computer and its local network: the API key would travel unencrypted. Use an https:// address, or forget the key if this server needs none.</source>
+        <translation>%1 ist unverschlüsseltes http:// zu einem Rechner außerhalb dieses Computers und seines lokalen Netzes: Der API-Schlüssel würde unverschlüsselt übertragen. Verwenden Sie eine https://-Adresse oder vergessen Sie den Schlüssel, wenn dieser Server keinen braucht.</translation>
+    </message>
+    <message>
+        <location line="+13"/>
         <source>The settings could not be written.</source>
         <translation>Die Einstellungen konnten nicht geschrieben werden.</translation>
     </message>
@@ -2246,12 +2379,53 @@ Im Browser öffnen?</translation>
         <translation>Von der Umgebungsvariablen %1 vorgegeben, die Vorrang vor dieser Einstellung hat.</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+7"/>
+        <source>Set by the environment: %1. These values win over the saved ones and are shown greyed out below. To change them here, unset the variables and start Paceline again.</source>
+        <translation>Von der Umgebung gesetzt: %1. Diese Werte haben Vorrang vor den gespeicherten und werden unten ausgegraut gezeigt. Um sie hier zu ändern, entfernen Sie die Variablen und starten Sie Paceline neu.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Calls go to: not set up yet (see below).</source>
+        <translation>Aufrufe gehen an: noch nicht eingerichtet (siehe unten).</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Documents are analysed on this computer by the offline analyzer; nothing is sent anywhere.</source>
+        <translation>Dokumente werden auf diesem Computer von der Offline-Analyse untersucht; nichts wird irgendwohin gesendet.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Calls go to: no API base URL yet.</source>
+        <translation>Aufrufe gehen an: noch keine API-Basis-URL.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Calls go to: %1</source>
+        <translation>Aufrufe gehen an: %1</translation>
+    </message>
+    <message>
+        <location line="+27"/>
         <source>https://…/v1 (required)</source>
         <translation>https://…/v1 (erforderlich)</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+40"/>
+        <source>A key for %1 is stored in the system keyring. Type a new one to replace it.</source>
+        <translation>Ein Schlüssel für %1 ist im Schlüsselbund des Systems gespeichert. Geben Sie einen neuen ein, um ihn zu ersetzen.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>A key for %1 is stored in a file only you can read. Type a new one to replace it.</source>
+        <translation>Ein Schlüssel für %1 ist in einer Datei gespeichert, die nur Sie lesen können. Geben Sie einen neuen ein, um ihn zu ersetzen.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>No key stored for %1 yet. It is kept in the system keyring (or a private file), never in the settings file, and sent only to %1.</source>
+        <translation>Noch kein Schlüssel für %1 gespeichert. Er wird im Schlüsselbund des Systems (oder einer privaten Datei) aufbewahrt, nie in der Einstellungsdatei, und nur an %1 gesendet.</translation>
+    </message>
+    <message>
+        <location line="-69"/>
+        <location line="+25"/>
         <source>first model the server lists</source>
         <translation>erstes Modell, das der Server nennt</translation>
     </message>
@@ -2261,27 +2435,17 @@ Im Browser öffnen?</translation>
         <translation>Der gespeicherte Schlüssel wird beim Speichern entfernt.</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+11"/>
+        <source>A key is kept for the host it was entered for and sent only there.</source>
+        <translation>Ein Schlüssel gehört zu dem Server, für den er eingegeben wurde, und wird nur dorthin gesendet.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>The key comes from the environment variable %1, which wins over a stored key.</source>
         <translation>Der Schlüssel stammt aus der Umgebungsvariablen %1, die Vorrang vor einem gespeicherten Schlüssel hat.</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <source>A key is stored in the system keyring. Type a new one to replace it.</source>
-        <translation>Ein Schlüssel ist im Schlüsselbund des Systems gespeichert. Geben Sie einen neuen ein, um ihn zu ersetzen.</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>A key is stored in a file only you can read. Type a new one to replace it.</source>
-        <translation>Ein Schlüssel ist in einer Datei gespeichert, die nur Sie lesen können. Geben Sie einen neuen ein, um ihn zu ersetzen.</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>No key stored yet. It is kept in the system keyring (or a private file), never in the settings file.</source>
-        <translation>Noch kein Schlüssel gespeichert. Er wird im Schlüsselbund des Systems (oder einer privaten Datei) abgelegt, nie in der Einstellungsdatei.</translation>
-    </message>
-    <message>
-        <location line="+3"/>
+        <location line="+13"/>
         <source>Local servers usually need no key.</source>
         <translation>Lokale Server brauchen meist keinen Schlüssel.</translation>
     </message>
@@ -2324,7 +2488,7 @@ Im Browser öffnen?</translation>
         <translation>%1 (bearbeitet)</translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="+43"/>
         <source>Jobs keep the prompt they were queued with; changes apply to new jobs.</source>
         <translation>Aufträge behalten die Anweisung, mit der sie eingereiht wurden; Änderungen gelten für neue Aufträge.</translation>
     </message>
@@ -2398,19 +2562,14 @@ Im Browser öffnen?</translation>
         <translation>Preis pro 1.000 Tokens: %1 (in den Einstellungen festgelegt)</translation>
     </message>
     <message>
-        <location line="+6"/>
-        <source>Offline analyzer</source>
-        <translation>Offline-Analyse</translation>
+        <location line="+9"/>
+        <source>Unknown service %1: choose one in Settings</source>
+        <translation>Unbekannter Dienst %1: Wählen Sie einen in den Einstellungen</translation>
     </message>
     <message>
-        <location line="+6"/>
-        <source>default model</source>
-        <translation>Standardmodell</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>%1 via %2, %3 pacing</source>
-        <translation>%1 über %2, %3 Taktung</translation>
+        <location line="+4"/>
+        <source>%1, %2 pacing</source>
+        <translation>%1, %2 Taktung</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -2439,7 +2598,7 @@ Im Browser öffnen?</translation>
 <context>
     <name>SummaryRefresher</name>
     <message>
-        <location filename="../../gui/queue_summary.py" line="+124"/>
+        <location filename="../../gui/queue_summary.py" line="+121"/>
         <source>Reading the queue&apos;s totals</source>
         <translation>Lesen der Summen der Warteschlange</translation>
     </message>

@@ -49,7 +49,7 @@ ENGLISH_TS = translations_dir() / "paceline_en.ts"
 # Written the same in German: names, symbols and units.
 SAME_IN_BOTH = frozenset({
     "Paceline", "Tokens", "Name:", "%1 s", "< %1 s", "%1 min %2 s", "%1 h %2 min",
-    "%1 d %2 h", " s", "Markdown…", "JSON…", "CSV…", "Markdown (*.md)", "JSON (*.json)",
+    "%1 d %2 h", " s", " MB", "Markdown…", "JSON…", "CSV…", "Markdown (*.md)", "JSON (*.json)",
     "CSV (*.csv)", "Alibaba DashScope (international)",
     "adaptive",  # "adaptive Taktung": the German adjective is spelt the same
 })
