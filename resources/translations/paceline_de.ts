@@ -1935,12 +1935,12 @@ Datenordner: %2</translation>
     <message>
         <location line="+7"/>
         <source>Paid call may have been charged</source>
-        <translation>Bezahlter Aufruf evtl. berechnet</translation>
+        <translation>Aufruf evtl. bezahlt</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Stopped while running</source>
-        <translation>Während der Arbeit gestoppt</translation>
+        <translation>Beim Laufen gestoppt</translation>
     </message>
 </context>
 <context>
