@@ -157,7 +157,7 @@ def describe_job_endpoint(provider: str, model: str, host: str) -> str:
     preset = providers.PRESETS.get(provider)
     service = "custom endpoint" if provider == CUSTOM else (
         preset.label if preset else "OpenAI-compatible endpoint")
-    bits = [model or "model not chosen yet", service]
+    bits = [model or "the server's first model", service]
     if host:
         bits.append(host)
     return " · ".join(bits)

@@ -7,6 +7,7 @@ from typing import Any
 
 from core.clock import Clock
 from core.db import Database, Tx
+from core.effective_config import describe_job_endpoint
 from core.errors import RAISE_SETTING
 from core.job_log import LogEvent
 from core.jobs import AddReport, Job, NewJob
@@ -104,7 +105,7 @@ def _added(job: Job) -> str:
     where = (
         "to be analysed offline"
         if job.provider == "offline"
-        else f"to be sent to {job.provider} · {job.model or 'its default model'}"
+        else "to be sent to " + describe_job_endpoint(job.provider, job.model, job.host)
     )
     return f"added to the queue ({job.size:,} bytes, profile {job.profile}), {where}"
 

@@ -92,7 +92,7 @@ def test_a_job_with_a_throttle_and_a_retry_logs_each_event_in_order(
     messages = [e.message for e in log]
     assert messages[0] == (
         f"added to the queue ({doc.stat().st_size:,} bytes, profile Summary), "
-        f"to be sent to {job.provider} · fake-model"
+        f"to be sent to fake-model · custom endpoint · {host}"
     )
     assert messages[1] == "claimed (attempt 1 of 5)"
     assert messages[2] == f"call started: part 1 of 2 to fake-model at {host}"
