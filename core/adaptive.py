@@ -19,12 +19,14 @@ from __future__ import annotations
 import asyncio
 import bisect
 import math
+import re
 from collections import deque
 from collections.abc import Mapping
 
 from core.clock import Clock
 from core.errors import JobError
 from core.inflight import InFlightWindow
+from core.litellm_window import LiteLLMWindow
 from core.pacing import TIME_EPSILON, Backoff, Pacer, _secs
 from core.ratelimit_headers import RateLimits, parse_rate_limits
 from core.token_estimate import TokenEstimate
@@ -65,6 +67,13 @@ LIMIT_TYPES = {"requests": "requests", "tokens": "tokens", "max_parallel_request
 # Without an announced limit, calls are allowed this many at once: enough for 600 calls a
 # minute at 15 s each; the rate limiter, not this cap, decides when each starts.
 DEFAULT_CAP = 256
+# Whole calls that fit in a per-minute tokens window are spread over this much more than the
+# minute (see _whole_calls_pace).
+WINDOW_SLACK_S = 0.5
+# A LiteLLM proxy counts its limits in windows of this length (LITELLM_RATE_LIMIT_WINDOW_SIZE).
+GATEWAY_WINDOW_S = 60.0
+# LiteLLM's 429 says what its window had left: "... Current limit: 6000, Remaining: 796. ..."
+GATEWAY_REMAINING = re.compile(r"\bRemaining: (\d+)")
 
 
 def _best_minute(unordered: deque[tuple[float, int]]) -> float:
@@ -197,8 +206,16 @@ class AdaptivePacer(Pacer):
         # Only once a tokens limit is known: from headers, or learned from token throttles.
         self.tokens: Gcra | None = None
         self.token_probe: RateProbe | None = None
+        self._token_fit: int | None = None  # whole calls a learned tokens window took
         self.limit_rpm: float | None = None
         self.limit_tpm: float | None = None
+        # The tokens limit is a LiteLLM proxy's, which books max_tokens while a call runs
+        # (see _charge); then its window is copied, and its bookings: (start, window, booking)
+        self.books_max_tokens = False
+        self.gateway: LiteLLMWindow | None = None
+        self._bookings: list[tuple[float, float, int]] = []
+        # acquire() is told a call's cost only; the worker asks token_cost() just before it
+        self._priced: dict[int, int] = {}  # cost -> prompt characters
         self._starts: deque[float] = deque()  # call starts of the last HISTORY_S seconds
         self._token_starts: deque[tuple[float, int]] = deque()  # (start, tokens reserved)
         self._token_used: deque[tuple[float, int]] = deque()  # (answer, tokens it reported)
@@ -241,7 +258,36 @@ class AdaptivePacer(Pacer):
         return self.window.mean_latency()
 
     def token_cost(self, prompt_chars: int) -> int:
-        return self.estimate.cost(prompt_chars)
+        expected = self.estimate.cost(prompt_chars)
+        cost = self._charge(prompt_chars, expected, self.latency or 0.0)
+        self._priced[cost] = prompt_chars
+        if len(self._priced) > 64:  # only the calls about to start matter
+            del self._priced[next(iter(self._priced))]
+        return cost
+
+    def _gateway_booking(self, cost_tokens: int) -> int:
+        prompt_chars = self._priced.get(cost_tokens)
+        if prompt_chars is None:  # priced elsewhere: its prompt is about what the cost says
+            prompt_chars = round(
+                max(0, cost_tokens - self.estimate.expected_output())
+                * self.estimate.chars_per_token
+            )
+        return self.estimate.gateway_booking(prompt_chars)
+
+    def _charge(self, prompt_chars: int, used: int, seconds: float) -> int:
+        """What a call of ``used`` tokens taking ``seconds`` costs against the tokens limit.
+
+        Usage, except behind a LiteLLM proxy: it books a call at prompt/4 + max_tokens while
+        the call runs and settles to the usage when it ends, and its window must hold the
+        booking when the call is admitted. So a running call holds room it will not use, for
+        the share of the window it runs: charged on top of its usage, or its window fills up
+        before our pace says it should, and each refusal there costs a Retry-After of the whole
+        window (measured: 0.72 of what its booking allows, without this).
+        """
+        if not self.books_max_tokens or used <= 0:
+            return used
+        held = max(0, self.estimate.gateway_booking(prompt_chars) - used)
+        return used + math.ceil(held * min(1.0, max(0.0, seconds) / GATEWAY_WINDOW_S))
 
     def measured_token_rate(self, now: float) -> float:
         """Tokens reserved per second lately (see measured_rate)."""
@@ -325,8 +371,43 @@ class AdaptivePacer(Pacer):
         assert self.token_probe is not None
         rate = self.token_probe.rate(now)
         if self.limit_tpm is not None:
-            rate = min(rate, self.target_share * self.limit_tpm / 60.0)
+            rate = min(rate, self._announced_token_rate())
+        elif self._token_fit is not None and not self.token_probe.recovering(now):
+            # as many whole calls as the server's best window took (see _slow_tokens)
+            rate = max(rate, self._whole_calls_pace(self._token_fit))
         return max(1.0, rate)
+
+    def _announced_token_rate(self) -> float:
+        """Tokens per second to send at under the tokens limit the server announced:
+        TARGET_SHARE of it, and no more whole calls a minute than fit in it."""
+        assert self.limit_tpm is not None
+        rate = self.target_share * self.limit_tpm / 60.0
+        # (behind LiteLLM, the copy of its window says what fits: it does not count charges)
+        fit = self._calls_that_fit(self.limit_tpm) if self.gateway is None else None
+        if fit is not None:
+            rate = min(rate, self._whole_calls_pace(fit))
+        return rate
+
+    def _calls_that_fit(self, tokens: float) -> int | None:
+        """How many of the recent calls fit in ``tokens``, the largest counted each time."""
+        recent = [used for _, used in list(self._token_used)[-MEASURE_CALLS:]]
+        if not recent or tokens < max(recent):
+            return None
+        return math.floor(tokens / max(recent))
+
+    def _whole_calls_pace(self, calls: int) -> float:
+        """Tokens per second that send ``calls`` calls of the recent size a minute, spread so
+        that no window of a minute opened by one of them can hold one more.
+
+        A per-minute window that opens with a call holds every call that starts within the
+        next 60 s: at 19.1 calls of 305 tokens a minute nearly every window gets a 20th, and
+        20 x 305 is over 6000 (measured: a refusal a minute at 0.97 of 6000). 19 calls must
+        span a little more than the minute: WINDOW_SLACK_S, for a call that starts a little
+        early after a late one.
+        """
+        recent = [used for _, used in list(self._token_used)[-MEASURE_CALLS:]]
+        per_call = sum(recent) / len(recent) if recent else 0.0
+        return calls * per_call / (60.0 + WINDOW_SLACK_S)
 
     @property
     def max_in_flight(self) -> int:
@@ -360,6 +441,12 @@ class AdaptivePacer(Pacer):
             at = self.tokens.earliest(now, cost_tokens)
             if at > now + TIME_EPSILON:
                 candidates.append((at, "throttle", self._token_reason()))
+        if self.gateway is not None and cost_tokens > 0:
+            at = self.gateway.earliest(now, self._gateway_booking(cost_tokens))
+            if at > now + TIME_EPSILON:
+                candidates.append((at, "throttle", (
+                    "Waiting for the LiteLLM key's next tokens window: this call's booking "
+                    "(its prompt and max_tokens) does not fit in what is left of this one")))
         return max(candidates, key=lambda c: c[0])
 
     def _rate_reason(self, now: float, rate: float) -> str:
@@ -397,6 +484,9 @@ class AdaptivePacer(Pacer):
         self.requests.take(now)
         if self.tokens is not None and cost_tokens > 0:
             self.tokens.take(now, cost_tokens)
+        if self.gateway is not None and cost_tokens > 0:
+            booking = self._gateway_booking(cost_tokens)
+            self._bookings.append((now, self.gateway.book(now, booking), booking))
         if cost_tokens > 0:
             self._token_starts.append((now, cost_tokens))
         if self._sending_since is None:
@@ -433,6 +523,20 @@ class AdaptivePacer(Pacer):
         # off when calls overtake each other, but their sum (and so the mean) is exact.
         return now - self._open_calls.popleft()
 
+    def _settle_booking(self, started: float | None, used: int) -> None:
+        """Our copy of LiteLLM's window: the call's booking becomes its usage (0: refused)."""
+        if not self._bookings:
+            return
+        at = 0  # without a start: first in, first out
+        if started is not None:
+            starts = [start for start, _, _ in self._bookings]
+            at = max(0, bisect.bisect_right(starts, started + TIME_EPSILON) - 1)
+        _, window, booking = self._bookings.pop(at)
+        if self.gateway is not None:
+            self.gateway.settle(self.clock.now(), window, booking, used)
+            if used < booking:
+                self._wake.set()  # room came back: a call held for the next window may fit
+
     def _sent_before_slowdown(self, started: float | None) -> bool:
         """An answer to a call sent before the last slow-down: no news about the new rate."""
         if started is not None:
@@ -451,6 +555,7 @@ class AdaptivePacer(Pacer):
     ) -> None:
         super().on_success(headers, cost_tokens=cost_tokens)
         now = self.clock.now()
+        call_start = started
         duration = self._finished(started)
         if duration is not None:
             self.window.add_duration(duration)
@@ -459,9 +564,17 @@ class AdaptivePacer(Pacer):
         started = now - duration if duration is not None else now
         if self._slowed_at is None or started >= self._slowed_at:
             self._success_since_throttle = True
+        copying = self.gateway is not None
         self._apply_limits(now, parse_rate_limits(headers))
         self.estimate.learn(prompt_chars, prompt_tokens, completion_tokens)
-        used = prompt_tokens + completion_tokens
+        if self.gateway is not None and not copying:
+            # The first answer says the limit is LiteLLM's: its window opened with our first
+            # call and holds this one's usage and the bookings of the calls still running.
+            self.gateway.start = self._sending_since
+            self.gateway.booked = prompt_tokens + completion_tokens + len(
+                self._open_calls) * self.estimate.gateway_booking(prompt_chars)
+        self._settle_booking(call_start, prompt_tokens + completion_tokens)
+        used = self._charge(prompt_chars, prompt_tokens + completion_tokens, duration or 0.0)
         if used > 0:
             # by start: when the server counted it, which is what its windows are made of
             self._token_used.append((started if started is not None else now, used))
@@ -489,6 +602,7 @@ class AdaptivePacer(Pacer):
         now = self.clock.now()
         answers_an_old_call = self._sent_before_slowdown(started)
         self._finished(started)
+        self._settle_booking(started, 0)  # refused or failed: LiteLLM keeps none of it booked
         limits = RateLimits()
         if error is not None:
             limits = parse_rate_limits(getattr(error, "headers", None))
@@ -500,6 +614,8 @@ class AdaptivePacer(Pacer):
             return self._back_off(error)  # a server error or a timeout: the usual backoff
         self._throttles.append(now)
         what = self._throttled_on(error, limits, open_calls, now)
+        if what == "tokens" and self.gateway is not None:
+            return self._gateway_refused(now, error)
         if not answers_an_old_call and self._success_since_throttle:
             # A new throttle event (not one more answer to calls sent before the last
             # decrease): slow down on the limit it was about.
@@ -542,6 +658,25 @@ class AdaptivePacer(Pacer):
             )
             return hold
         return 0.0
+
+    def _gateway_refused(self, now: float, error: JobError) -> float:
+        """LiteLLM refused a call for tokens though our copy of its window said it fits.
+
+        Its Retry-After is always its whole window, whatever is left of it: the copy, told
+        what LiteLLM said was left, knows better when the next window opens. The rate stays:
+        the pace was not too fast, this window was fuller than the copy knew.
+        """
+        assert self.gateway is not None
+        said = GATEWAY_REMAINING.search(error.message)
+        self.gateway.refused(now, float(said.group(1)) if said else None)
+        hold = max(0.0, self.gateway.next_window() - now)
+        if now + hold > self._hold_until:
+            self._hold_until = now + hold
+            self._hold_reason = (
+                f"The LiteLLM key's tokens window is full; waiting {_secs(hold)} for the next one"
+            )
+        self._wake.set()
+        return hold
 
     def _throttled_on(
         self, error: JobError, limits: RateLimits, open_calls: int, now: float
@@ -598,6 +733,26 @@ class AdaptivePacer(Pacer):
         if measured <= 0:
             self._slow_requests(now, wait_s)  # no token use to judge by: slow the calls
             return
+        if self.limit_tpm is not None:
+            # The server said its limit, and we paced under it: the refusal is about where
+            # calls fell in its window, not about the limit. Dip and come back to the pace
+            # the limit allows; cutting to 0.97 of the 0.97 we sent at would cost 3% for the
+            # quarter of an hour a probe takes to climb back (measured: 0.94 of the limit).
+            measured = max(measured, self.limit_tpm / 60.0)
+        if self.limit_tpm is None:
+            # A window of the server's took this many calls of this size in a minute (the
+            # best one, or what we measured, whichever is less): pace that many whole calls,
+            # rather than 0.97 of their tokens (0.94 of the limit, with 19 calls of 305 in
+            # 6000). Refused at that pace, it holds one call fewer.
+            fit = self._calls_that_fit(measured * 60.0)
+            at_fit_pace = (
+                self._token_fit is not None
+                and self.tokens is not None
+                and self.tokens.rate <= self._whole_calls_pace(self._token_fit) * 1.001
+            )
+            if fit is not None and at_fit_pace and self._token_fit is not None:
+                fit = min(fit, self._token_fit - 1)
+            self._token_fit = fit if fit is not None and fit >= 1 else None
         if self.token_probe is None:
             self.token_probe = RateProbe(now, measured)
         self.token_probe.throttled(now, measured, wait_s)
@@ -617,7 +772,14 @@ class AdaptivePacer(Pacer):
             self.limit_rpm = limits.limit_requests
         if limits.limit_tokens and limits.limit_tokens > 0:
             self.limit_tpm = limits.limit_tokens
-            rate = self.target_share * limits.limit_tokens / 60.0
+            self.books_max_tokens = bool(limits.books_max_tokens)
+            if not self.books_max_tokens:
+                self.gateway = None
+            elif self.gateway is None:
+                self.gateway = LiteLLMWindow(limits.limit_tokens, GATEWAY_WINDOW_S)
+            else:
+                self.gateway.limit = limits.limit_tokens
+            rate = self._announced_token_rate()
             if self.tokens is None:
                 self.tokens = Gcra(rate, lumpy=True)
             else:

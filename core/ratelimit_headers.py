@@ -12,6 +12,10 @@ The families ({field} is limit, remaining or reset):
   own limits per api_key, user, team, team_member, end_user, model_per_key, ...
 * litellm-key: ``x-litellm-key-{rpm|tpm}-limit``, the limits only: all LiteLLM sends on a
   streamed answer or a 429.
+
+  A tokens limit of either LiteLLM family is not spent as usage alone: LiteLLM books a call at
+  its prompt characters / 4 plus its ``max_tokens`` while it runs, and only at its reported
+  usage once it ends (``RateLimits.books_max_tokens``).
 * anthropic: ``anthropic-ratelimit-{requests|tokens|input-tokens|output-tokens}-{field}``,
   resets as RFC 3339 times.
 
@@ -131,6 +135,9 @@ class RateLimits:
     day_limit_tokens: float | None = None  # per day
     day_remaining_tokens: float | None = None
     day_reset_tokens: float | None = None  # seconds
+    # The tokens limit is a LiteLLM proxy's: it books each call at its prompt characters / 4
+    # plus its max_tokens while the call runs, and at the usage reported once it ends.
+    books_max_tokens: bool | None = None
 
     @property
     def empty(self) -> bool:
@@ -206,6 +213,11 @@ FAMILIES: tuple[Family, ...] = (
         "Anthropic (per minute)",
     ),
 )
+
+# LiteLLM's own limits (not an upstream's it passes on). Its TPM limiter (parallel_request_limiter
+# v3) reserves prompt characters / 4 + max_tokens when it admits a call and settles to the
+# reported usage when the call ends: see RateLimits.books_max_tokens.
+LITELLM_FAMILIES = frozenset({"litellm", "litellm-key"})
 
 # LiteLLM copies an upstream's limit and remaining headers as they are but its reset headers
 # (and everything else, such as Groq's x-groq-region) only with this prefix.
@@ -304,6 +316,10 @@ def parse_rate_limits(
     limit_tokens, remaining_tokens, reset_tokens = found.binding(TOKENS, MINUTE)
     day_limit_requests, day_remaining_requests, day_reset_requests = found.binding(REQUESTS, DAY)
     day_limit_tokens, day_remaining_tokens, day_reset_tokens = found.binding(TOKENS, DAY)
+    litellm_tokens = any(
+        quota.limit is not None and what == TOKENS and family in LITELLM_FAMILIES
+        for (family, _, what, _), quota in found.quotas.items()
+    )
     return RateLimits(
         limit_requests=limit_requests,
         remaining_requests=remaining_requests,
@@ -317,6 +333,7 @@ def parse_rate_limits(
         day_limit_tokens=day_limit_tokens,
         day_remaining_tokens=day_remaining_tokens,
         day_reset_tokens=day_reset_tokens,
+        books_max_tokens=True if litellm_tokens else None,
     )
 
 

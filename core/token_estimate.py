@@ -14,6 +14,9 @@ from collections import deque
 
 CHARS_PER_TOKEN = 3.0  # a cautious start over European and CJK text
 SAMPLES = 20
+# A LiteLLM proxy's TPM limiter books a call, while it runs, at its prompt characters / 4
+# (DEFAULT_CHARS_PER_TOKEN in its parallel_request_limiter_v3) plus its max_tokens.
+GATEWAY_CHARS_PER_TOKEN = 4
 
 
 class TokenEstimate:
@@ -34,6 +37,10 @@ class TokenEstimate:
     def cost(self, prompt_chars: int) -> int:
         """Tokens to reserve for a request carrying ``prompt_chars`` characters."""
         return self.prompt_tokens(prompt_chars) + self.expected_output()
+
+    def gateway_booking(self, prompt_chars: int) -> int:
+        """Tokens a LiteLLM proxy books for a call while it runs (prompt/4 + max_tokens)."""
+        return prompt_chars // GATEWAY_CHARS_PER_TOKEN + self.max_output_tokens
 
     def learn(self, prompt_chars: int, prompt_tokens: int, completion_tokens: int) -> None:
         """What the server reported for one answer."""

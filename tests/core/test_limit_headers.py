@@ -350,3 +350,18 @@ def test_litellm_streamed_answers_carry_only_the_keys_limits() -> None:
     limits = parse_rate_limits(headers)
     assert (limits.limit_requests, limits.remaining_requests) == (30.0, None)
     assert parse_rate_limits({"x-litellm-key-tpm-limit": "6000"}).limit_tokens == 6000.0
+
+
+def test_litellm_tokens_limits_are_said_to_book_max_tokens() -> None:
+    # LiteLLM 1.108.7's parallel_request_limiter_v3 books prompt/4 + max_tokens while a call
+    # runs (seen through the proxy: 4788 left of 6000 during a streamed call whose prompt had
+    # 627 characters, 5509 once it reported 429 tokens); an upstream's limit it passes on,
+    # and OpenAI's own, count as usual.
+    streamed = parse_rate_limits({"x-litellm-key-tpm-limit": "6000"})
+    assert (streamed.limit_tokens, streamed.books_max_tokens) == (6000.0, True)
+    per_key = parse_rate_limits({"x-ratelimit-api_key-limit-tokens": "6000",
+                                 "x-ratelimit-api_key-remaining-tokens": "4788"})
+    assert (per_key.remaining_tokens, per_key.books_max_tokens) == (4788.0, True)
+    assert parse_rate_limits(OPENAI_416).books_max_tokens is None
+    # a requests limit alone says nothing about tokens
+    assert parse_rate_limits({"x-litellm-key-rpm-limit": "30"}).books_max_tokens is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import random
 from collections.abc import Coroutine, Mapping
 from dataclasses import replace
@@ -501,6 +502,164 @@ def test_token_reservation_is_corrected_from_the_reported_usage() -> None:
         assert waits[0].reason == (
             "Sending at most 5820 tokens/min to stay under the provider's limit of 6000/min"
         )
+
+    run(go())
+
+
+LITELLM_STREAMED = {"x-litellm-key-tpm-limit": "6000"}  # all a streamed answer carries
+
+
+def litellm_refusal(remaining: int) -> JobError:
+    # LiteLLM 1.108.7's tokens 429: Retry-After is its whole window, whatever is left
+    error = retryable(
+        "Rate limit exceeded for api_key: 7a6e. Limit type: tokens. Current limit: 6000, "
+        f"Remaining: {remaining}. Limit resets at: 2026-12-02 07:12:13 UTC",
+        retry_after=60.0, kind="rate_limited",
+    )
+    error.headers = {"rate_limit_type": "tokens", "retry-after": "60", **LITELLM_STREAMED}
+    return error
+
+
+async def _litellm_call(pacer: AdaptivePacer, clock: FakeClock, seconds: float = 5.0) -> None:
+    """One call of a 480-character prompt answered with 120 + 330 tokens after ``seconds``."""
+    cost = pacer.token_cost(480)
+    await pacer.acquire(cost)
+    started = clock.now()
+    clock.advance(seconds)
+    pacer.on_success(LITELLM_STREAMED, cost_tokens=cost, prompt_chars=480, prompt_tokens=120,
+                     completion_tokens=330, started=started)
+
+
+def test_behind_litellm_a_call_costs_its_usage_and_the_max_tokens_it_holds_meanwhile() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter(), max_output_tokens=1024)
+        await _litellm_call(pacer, clock)
+        assert pacer.books_max_tokens and pacer.gateway is not None
+        # LiteLLM books 480 / 4 + 1024 = 1144 while the call runs and the usage once it
+        # ended: what it holds for nothing counts for the 5 s of the 60 s window it runs
+        usage = pacer.estimate.cost(480)  # the prompt as estimated so far, and 330 out
+        assert pacer.token_cost(480) == usage + math.ceil((1144 - usage) * 5 / 60)
+        # an OpenAI-style limit counts usage alone
+        plain = AdaptivePacer(clock, backoff=no_jitter(), max_output_tokens=1024)
+        await plain.acquire(plain.token_cost(480))
+        plain.on_success(headers(6000, tpm=6000), cost_tokens=plain.token_cost(480),
+                         prompt_chars=480, prompt_tokens=120, completion_tokens=330)
+        assert plain.token_cost(480) == plain.estimate.cost(480)
+
+    run(go())
+
+
+def test_behind_litellm_a_call_that_would_not_fit_its_window_waits_for_the_next() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter(), max_output_tokens=1024)
+        t0 = clock.now()
+        await _litellm_call(pacer, clock, 1.0)  # opens LiteLLM's window: 450 of 6000 in it
+        for _ in range(10):  # ten more calls one after the other: 11 x 450 = 4950
+            await _litellm_call(pacer, clock, 1.0)
+        window = pacer.gateway
+        assert window is not None and window.start == t0
+        assert window.booked == pytest.approx(11 * 450)
+        assert clock.now() < t0 + 58
+        # the twelfth would be booked at 1144 and 4950 + 1144 > 6000: LiteLLM would refuse
+        # it and ask for 60 s; it waits for the window to end instead (whole seconds: 60 s
+        # after its first call, and a little for the call's way there)
+        wait = pacer.next_wait(pacer.token_cost(480))
+        assert wait.until == pytest.approx(t0 + 60.25)
+        assert wait.reason is not None and "next tokens window" in wait.reason
+        # then it opens the next window
+        await _litellm_call(pacer, clock)
+        assert window.start == pytest.approx(t0 + 60.25)
+
+    run(go())
+
+
+def test_behind_litellm_the_refund_of_a_call_that_ends_lets_the_next_one_go() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter(), max_output_tokens=1024)
+        await _litellm_call(pacer, clock)
+        for _ in range(8):
+            await _litellm_call(pacer, clock)  # 9 x 450 = 4050 booked
+        window = pacer.gateway
+        assert window is not None
+        cost = pacer.token_cost(480)
+        await pacer.acquire(cost)  # running: booked at 1144, 5194
+        started = clock.now()
+        assert window.booked == pytest.approx(9 * 450 + 1144)
+        assert pacer.next_wait(cost).reason is not None  # 5194 + 1144 does not fit
+        clock.advance(5)
+        pacer.on_success(LITELLM_STREAMED, cost_tokens=cost, prompt_chars=480,
+                         prompt_tokens=120, completion_tokens=330, started=started)
+        assert window.booked == pytest.approx(10 * 450)  # settled to its usage
+        assert pacer.gateway.earliest(clock.now(), 1144) == clock.now()
+
+    run(go())
+
+
+def test_a_litellm_tokens_refusal_waits_for_its_window_not_its_60_s_retry_after() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter(), max_output_tokens=1024)
+        t0 = clock.now()
+        await _litellm_call(pacer, clock)  # the window opened at t0
+        rate = pacer.tokens.rate if pacer.tokens is not None else None
+        # someone else spends the same key: LiteLLM refuses with 796 left
+        await pacer.acquire(pacer.token_cost(480))
+        started = clock.now()
+        clock.advance(0.05)
+        delay = pacer.on_failure(litellm_refusal(796), started=started)
+        assert clock.now() + delay == pytest.approx(t0 + 60.25)
+        assert pacer.gateway is not None and pacer.gateway.booked == 6000 - 796
+        assert pacer.next_wait(1).until == pytest.approx(t0 + 60.25)
+        # the pace was not too fast: the token rate is not cut
+        assert pacer.tokens is not None and pacer.tokens.rate == rate
+        assert pacer.token_probe is None
+
+    run(go())
+
+
+def test_an_announced_tokens_window_gets_whole_calls_spread_over_the_minute() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter())
+        for _ in range(5):
+            await pacer.acquire(305)
+            clock.advance(3.0)
+            pacer.on_success(headers(1000, tpm=6000), cost_tokens=305, prompt_chars=620,
+                             prompt_tokens=155, completion_tokens=150)
+        # 0.97 x 6000 a minute would be 19.1 calls of 305: a window opened by a call would
+        # get a 20th, and 20 x 305 > 6000. 19 calls, spread over a little more than 60 s:
+        assert pacer.tokens is not None
+        assert pacer.tokens.rate == pytest.approx(19 * 305 / 60.5)
+        # calls of 300 fit 20 to a window: 20 x 300 = 6000 is more than 0.97 of it
+        small = AdaptivePacer(clock, backoff=no_jitter())
+        await small.acquire(300)
+        small.on_success(headers(1000, tpm=6000), cost_tokens=300, prompt_chars=600,
+                         prompt_tokens=150, completion_tokens=150)
+        assert small.tokens is not None and small.tokens.rate == pytest.approx(97.0)
+
+    run(go())
+
+
+def test_a_tokens_refusal_under_an_announced_limit_dips_and_comes_back() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter())
+        for _ in range(25):
+            await pacer.acquire(300)
+            clock.advance(3.1)
+            pacer.on_success(headers(1000, tpm=6000), cost_tokens=300, prompt_chars=600,
+                             prompt_tokens=150, completion_tokens=150)
+        await pacer.acquire(300)
+        error = retryable("Rate limit reached for tokens per minute", kind="rate_limited")
+        pacer.on_failure(error, started=clock.now())
+        assert pacer.tokens is not None and pacer.tokens.rate < 97.0 * 0.75  # the dip
+        clock.advance(10.0)  # past the recovery
+        pacer.next_wait(300)  # the rates are refreshed when a call asks
+        # back at 0.97 of the announced limit, not at 0.97 of the 0.97 it sent at
+        assert pacer.tokens.rate == pytest.approx(97.0)
 
     run(go())
 
