@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import time
+import unicodedata
 
 import pytest
 
@@ -257,3 +258,145 @@ def test_candidates_are_all_python_codecs() -> None:
 
     for encoding in text_formats.CANDIDATES:
         codecs.lookup(encoding)
+
+
+# -------------------------------------------------- old DOS, Mac and mainframe code pages
+
+FRENCH = (
+    "L'été dernier, nous avons passé trois semaines en Provence. Chaque matin, nous achetions "
+    "du pain frais à la boulangerie du village, où la boulangère nous saluait toujours avec un "
+    "sourire. L'après-midi, nous nous reposions à l'ombre des platanes, et le soir nous dînions "
+    "sur la terrasse en regardant le soleil se coucher derrière les collines."
+)
+POLISH = (
+    "Wczoraj wieczorem poszliśmy z przyjaciółmi na spacer nad Wisłą. Było ciepło, więc "
+    "usiedliśmy na ławce i rozmawialiśmy o wakacjach. Każdy z nas chciałby pojechać w góry, "
+    "ale nikt nie ma jeszcze urlopu. Później zjedliśmy pierogi w małej restauracji przy rynku."
+)
+GREEK = (
+    "Η Αθήνα είναι η πρωτεύουσα της Ελλάδας και μία από τις αρχαιότερες πόλεις του κόσμου. "
+    "Κάθε χρόνο χιλιάδες επισκέπτες ανεβαίνουν στην Ακρόπολη για να δουν τον Παρθενώνα. Το "
+    "βράδυ οι ταβέρνες της Πλάκας γεμίζουν με κόσμο, μουσική και γέλια."
+)
+DANISH = (
+    "Om sommeren kører vi til sommerhuset ved Vesterhavet. Børnene bader i bølgerne, og om "
+    "aftenen griller vi pølser og spiser jordbær med fløde. Når solen går ned, sidder vi på "
+    "trappen og ser på de små både i havnen."
+)
+VIETNAMESE = (
+    "Hà Nội là thủ đô của Việt Nam, một thành phố có lịch sử hơn một nghìn năm. Mỗi sáng, "
+    "người dân tập thể dục quanh hồ Hoàn Kiếm và uống cà phê trên vỉa hè. Phố cổ có nhiều con "
+    "đường nhỏ, mỗi con đường bán một loại hàng khác nhau."
+)
+ENGLISH_LINES = (
+    "The quarterly report was printed on the mainframe every Monday morning.\n"
+    "Each branch office received a copy by courier before noon, and the managers\n"
+    "compared the figures with the previous quarter. Nobody remembers who wrote the\n"
+    "program, but it still runs, and the numbers have always added up.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        # DOS: read as Windows-1252 or -1250, "Grüße" came out "Gr\x81\xe1e" or "Grüáe".
+        (GERMAN, "cp437"),
+        (GERMAN, "cp850"),
+        (FRENCH, "cp850"),
+        (DANISH, "cp865"),
+        (POLISH, "cp852"),  # charset-normalizer finds no common page; UTF-16 fits, as Hanzi
+        (GREEK, "cp737"),  # read as DOS Cyrillic 855
+        (GREEK, "cp869"),  # read as Windows-1251
+        # Mac: "été" came out "ŽtŽ" in Windows-1252.
+        (FRENCH, "mac_roman"),
+        (GERMAN, "mac_roman"),
+        (POLISH, "mac_latin2"),
+        (GREEK, "mac_greek"),  # read as ISO-8859-7, with "ς" and "σ" swapped
+        (RUSSIAN, "mac_cyrillic"),
+    ],
+)
+def test_old_code_page_decodes(text: str, encoding: str) -> None:
+    assert decode_bytes(text.encode(encoding), "old.txt") == text
+
+
+def test_windows_1258_vietnamese_decodes() -> None:
+    # Windows-1258 writes most tones as combining marks after the letter (Python's codec has
+    # no precomposed "ộ"), so the bytes are made letter by letter, as Word wrote them.
+    raw = b"".join(_cp1258(char) for char in VIETNAMESE)
+    assert unicodedata.normalize("NFC", decode_bytes(raw, "hanoi.txt")) == VIETNAMESE
+
+
+def _cp1258(char: str) -> bytes:
+    try:
+        return char.encode("cp1258")
+    except UnicodeEncodeError:
+        letters = unicodedata.normalize("NFD", char)
+        tone = next(mark for mark in letters if mark in _CP1258_TONES)
+        base = unicodedata.normalize("NFC", letters.replace(tone, ""))
+        return base.encode("cp1258") + tone.encode("cp1258")
+
+
+_CP1258_TONES = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook, dot below
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [(ENGLISH_LINES, "cp037"), (DANISH, "cp500"), (GERMAN, "cp273"), (TURKISH, "cp1026")],
+)
+def test_ebcdic_decodes(text: str, encoding: str) -> None:
+    # Mainframe files end lines in NEL (0x15); read as ASCII they hold "control bytes" and
+    # passed for UTF-16. German and Turkish EBCDIC share all of German's letters' bytes.
+    raw = text.replace("\n", "\x85").encode(encoding)
+    assert decode_bytes(raw, "report.txt") == text
+    assert looks_like_text(raw)
+
+
+def test_ebcdic_line_feeds_stay_line_feeds() -> None:
+    assert decode_bytes(ENGLISH_LINES.encode("cp037"), "report.txt") == ENGLISH_LINES
+
+
+def test_full_width_spaces_in_shift_jis_are_not_ebcdic_spaces() -> None:
+    # A table aligned with full-width spaces (0x81 0x40): a fifth of the bytes are 0x40, as
+    # in EBCDIC, where 0x40 is the space.
+    rows = ["品名　　　　数量　　　単価　　　　金額"] + ["りんご　　　　１０　　　１２０円"] * 6
+    text = "\n".join(rows)
+    raw = text.encode("shift_jis")
+    assert raw.count(0x40) > len(raw) / 8
+    assert decode_bytes(raw, "table.txt") == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Grüße aus Köln",
+        "Café au lait, s'il vous plaît.",
+        "¿Dónde está la estación?",
+        "Preis: 5 € – inkl. MwSt.",
+        "PanzerGlass™ › Warranty",
+        "naïve résumé",
+        "Lentoyhtiöt, jotka lentävät",
+        "Ærø og Føroyar – «Sådan»",
+        "© 2024 Müller & Söhne GmbH",
+        "„Ja“, sagte sie.",
+        "Größe: 1,5 µm",
+        "São Paulo é a maior cidade do Brasil.",
+        FRENCH,
+        DANISH,
+    ],
+)
+def test_short_windows_1252_stays_windows_1252(text: str) -> None:
+    # The DOS and Mac pages are asked only when the Windows reading looks wrong; a line or two
+    # of ordinary Western text must not become "Gr³▀e" or "Caf‚".
+    assert decode_bytes(text.encode("cp1252"), "note.txt") == text
+
+
+def test_hz_decodes() -> None:
+    text = f"Subject: Beijing\n{CHINESE_SIMPLIFIED.replace('䶮', '岩')}\nbye\n"
+    raw = text.encode("hz")
+    assert raw.isascii()
+    assert decode_bytes(raw, "post.txt") == text
+
+
+def test_tilde_brace_in_ascii_is_not_hz() -> None:
+    text = "In TeX, ~{} keeps a space; a~{b} and c~{d} too.\n"
+    assert decode_bytes(text.encode("ascii"), "notes.txt") == text
