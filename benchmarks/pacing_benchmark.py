@@ -290,7 +290,8 @@ class Outcome:
     throttled: int = 0
     requests: int = 0
     minutes: float = 0.0
-    note: str = ""
+    note: str = ""  # what went wrong: the goal is not met
+    info: str = ""  # a figure to read beside the share
     goal: tuple[float, float] = (0.95, 0.01)  # least share, most 429 share
 
     @property
@@ -412,7 +413,7 @@ def run_litellm(args: argparse.Namespace, outcomes: dict[str, Outcome]) -> None:
                         outcome.accepted_per_min = per_min * used
                         outcome.share = per_min / most
                         outcome.limit = f"{most * used:.0f} of {amount:g} tok"
-                        outcome.note = outcome.note or (
+                        outcome.info = (
                             f"{per_min * used / amount:.0%} of {amount:g} tokens/min by usage")
                     elif what == "requests":
                         outcome.accepted_per_min = per_min
@@ -490,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
         mark = "" if o.goal[0] == 0 else ("met" if o.met else "NOT met")
         print(f"{name:<24} {o.limit:>16} {o.accepted_per_min:>9.1f} {o.share:>6.3f} "
               f"{o.throttled:>5} {o.throttled_share:>8.2%}  {goal} {mark}"
-              + (f"  ({o.note})" if o.note else ""))  # fmt: skip
+              + "".join(f"  ({text})" for text in (o.note, o.info) if text))  # fmt: skip
         if o.goal[0] > 0:
             ok = ok and o.met
     print(f"\nLoad after the run: {os.getloadavg()[0]:.1f}. 429s during the warm-up are not "

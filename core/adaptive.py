@@ -12,6 +12,10 @@ Several calls may be in flight: rate x latency by Little's law, sized and cut as
 :mod:`core.inflight` explains; the worker still starts jobs in queue order because waiters are
 served first come, first served. Token costs are estimated as :mod:`core.token_estimate` says,
 and a tokens limit is learned from headers or, failing those, from throttles that name tokens.
+Calls cost hundreds of tokens, so a per-minute tokens window holds a whole number of them: the
+pace sends as many whole calls a minute as fit. Behind a LiteLLM proxy, whose window must hold
+each running call's booking of its max_tokens, a copy of the key's window
+(:mod:`core.litellm_window`) holds back a call LiteLLM would refuse.
 """
 
 from __future__ import annotations
@@ -280,9 +284,10 @@ class AdaptivePacer(Pacer):
         Usage, except behind a LiteLLM proxy: it books a call at prompt/4 + max_tokens while
         the call runs and settles to the usage when it ends, and its window must hold the
         booking when the call is admitted. So a running call holds room it will not use, for
-        the share of the window it runs: charged on top of its usage, or its window fills up
-        before our pace says it should, and each refusal there costs a Retry-After of the whole
-        window (measured: 0.72 of what its booking allows, without this).
+        the share of the window it runs: charged on top of its usage, so the pace is one its
+        window can hold (the copy of that window, LiteLLMWindow, holds back what still would
+        not fit; without either, 0.56-0.72 of what its booking allows was used, each refusal
+        costing a Retry-After of the whole window).
         """
         if not self.books_max_tokens or used <= 0:
             return used
@@ -602,7 +607,8 @@ class AdaptivePacer(Pacer):
         now = self.clock.now()
         answers_an_old_call = self._sent_before_slowdown(started)
         self._finished(started)
-        self._settle_booking(started, 0)  # refused or failed: LiteLLM keeps none of it booked
+        # refused or failed: LiteLLM keeps none of it booked (it refunds a failed call's booking)
+        self._settle_booking(started, 0)
         limits = RateLimits()
         if error is not None:
             limits = parse_rate_limits(getattr(error, "headers", None))
@@ -739,7 +745,7 @@ class AdaptivePacer(Pacer):
             # the limit allows; cutting to 0.97 of the 0.97 we sent at would cost 3% for the
             # quarter of an hour a probe takes to climb back (measured: 0.94 of the limit).
             measured = max(measured, self.limit_tpm / 60.0)
-        if self.limit_tpm is None:
+        else:
             # A window of the server's took this many calls of this size in a minute (the
             # best one, or what we measured, whichever is less): pace that many whole calls,
             # rather than 0.97 of their tokens (0.94 of the limit, with 19 calls of 305 in
