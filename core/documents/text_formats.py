@@ -770,11 +770,11 @@ _JUDGED_BYTES = 16_384
 _JUDGED_HIGH_BYTES = 800
 # The contest's first round judges the start of each reading (this many bytes above 0x7F);
 # the best few go on to be judged in full.
-_HEAT_HIGH_BYTES = 60
-_FINALISTS = 4
+_HEAT_HIGH_BYTES = 40
+_FINALISTS = 3
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 # The winner is doubtful when more than this share of its non-ASCII letters read badly...
-_DOUBT_SHARE = 0.02
+_DOUBT_SHARE = 0.01
 # ...and another reading takes its place when it is this much better: good minus bad
 # characters gains at least this share of the winner's bad ones, and at least _MIN_GAIN.
 _WIN_SHARE = 0.5
@@ -906,7 +906,7 @@ def _block_reading(block: str) -> tuple[int, int]:
                 before.islower() if char.isupper() else _small_after_capitals(char, block, at)
             ):
                 bad += 1  # "ÄÄÄ" (a box-drawing line), "ЦкйоЮеЮџ": a code page's wrong letters
-            elif _is_latin_letter(char):
+            elif char < "\u0250" or "\u1e00" <= char < "\u1f00":  # Latin
                 letters[char] += 1
             elif char >= "\u1100":
                 # CJK, kana, Hangul: no alphabet to check; two bytes each in the legacy
@@ -914,22 +914,26 @@ def _block_reading(block: str) -> tuple[int, int]:
                 good += 1 if "\uff61" <= char <= "\uff9f" else 2
             elif before in _ASCII_LETTERS or after in _ASCII_LETTERS:
                 bad += 1  # a Cyrillic or Greek letter inside a Latin word
-            elif not (_is_alphabetic(before) or _is_alphabetic(after) or _is_mark(after)):
-                continue  # a letter standing alone: "Home β Review" for "Home » Review"
-            else:
+            elif (before.isalpha() and before < "\u1100") or (
+                after < "\u1100" and (after.isalpha() or _is_mark(after))
+            ):
                 letters[char] += 1
+            # else a letter standing alone: "Home β Review" for "Home » Review" counts nothing
         elif unicodedata.category(char) in _NOT_TEXT:
             bad += char not in _LAYOUT
         elif char >= "\u3000":
             continue  # CJK punctuation and full-width forms sit between ideographs
-        elif _is_alphabetic(before) and _is_alphabetic(after):
-            bad += char not in _JOINERS  # "Lentoyhti”t": a letter read as a symbol
-        elif char not in _TOUCHING_SYMBOLS and (_is_alphabetic(before) or _is_alphabetic(after)):
-            bad += 1
+        else:
+            letter_before = before.isalpha() and before < "\u1100"
+            letter_after = after.isalpha() and after < "\u1100"
+            if letter_before and letter_after:
+                bad += char not in _JOINERS  # "Lentoyhti”t": a letter read as a symbol
+            elif letter_before or letter_after:
+                bad += char not in _TOUCHING_SYMBOLS
     if letters:
+        count = letters.__getitem__
         fit = max(
-            sum(letters[char] for char in alphabet.intersection(letters))
-            for alphabet in _READING_ALPHABETS
+            sum(map(count, alphabet.intersection(letters))) for alphabet in _READING_ALPHABETS
         )
         good += fit
         bad += sum(letters.values()) - fit
@@ -939,15 +943,6 @@ def _block_reading(block: str) -> tuple[int, int]:
 def _small_after_capitals(char: str, block: str, at: int) -> bool:
     """With a capital after a small letter, a case that breaks its word: "ΑΝΙμα", "ЦкйоЮеЮџ"."""
     return at > 1 and char.islower() and block[at - 1].isupper() and block[at - 2].isupper()
-
-
-def _is_alphabetic(char: str) -> bool:
-    """A letter of a script that spaces its words (not CJK, where symbols sit between)."""
-    return char.isalpha() and char < "\u1100"
-
-
-def _is_latin_letter(char: str) -> bool:
-    return char < "\u0250" or "\u1e00" <= char < "\u1f00"
 
 
 # Python's codec names, as a person knows them.
