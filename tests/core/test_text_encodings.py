@@ -400,3 +400,15 @@ def test_hz_decodes() -> None:
 def test_tilde_brace_in_ascii_is_not_hz() -> None:
     text = "In TeX, ~{} keeps a space; a~{b} and c~{d} too.\n"
     assert decode_bytes(text.encode("ascii"), "notes.txt") == text
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
+def test_a_list_of_mail_addresses_is_not_ebcdic(encoding: str) -> None:
+    # Every tenth byte "@" (EBCDIC's space) and no spaces: EBCDIC's shape, but no EBCDIC
+    # page reads it as text.
+    rng = random.Random(4)
+    names = ["ana", "bo", "cy", "dan", "eva", "fil", "gus", "hal", "jürgen", "zoë"]
+    text = "".join(f"{rng.choice(names)}@{rng.choice(['a.cz', 'ex.io'])}\n" for _ in range(300))
+    if encoding == "ascii":
+        text = text.replace("ü", "u").replace("ë", "e")
+    assert decode_bytes(text.encode(encoding), "list.txt") == text
