@@ -74,6 +74,7 @@ DEFAULT_CAP = 256
 # Whole calls that fit in a per-minute tokens window are spread over this much more than the
 # minute (see _whole_calls_pace).
 WINDOW_SLACK_S = 0.5
+MAX_WINDOW_SLACK_S = 4.0  # ... doubled by each refusal at that pace (calls differ in size)
 # A LiteLLM proxy counts its limits in windows of this length (LITELLM_RATE_LIMIT_WINDOW_SIZE).
 GATEWAY_WINDOW_S = 60.0
 # LiteLLM's 429 says what its window had left: "... Current limit: 6000, Remaining: 796. ..."
@@ -210,7 +211,7 @@ class AdaptivePacer(Pacer):
         # Only once a tokens limit is known: from headers, or learned from token throttles.
         self.tokens: Gcra | None = None
         self.token_probe: RateProbe | None = None
-        self._token_fit: int | None = None  # whole calls a learned tokens window took
+        self._window_slack_s = WINDOW_SLACK_S
         self.limit_rpm: float | None = None
         self.limit_tpm: float | None = None
         # The tokens limit is a LiteLLM proxy's, which books max_tokens while a call runs
@@ -377,9 +378,6 @@ class AdaptivePacer(Pacer):
         rate = self.token_probe.rate(now)
         if self.limit_tpm is not None:
             rate = min(rate, self._announced_token_rate())
-        elif self._token_fit is not None and not self.token_probe.recovering(now):
-            # as many whole calls as the server's best window took (see _slow_tokens)
-            rate = max(rate, self._whole_calls_pace(self._token_fit))
         return max(1.0, rate)
 
     def _announced_token_rate(self) -> float:
@@ -394,11 +392,14 @@ class AdaptivePacer(Pacer):
         return rate
 
     def _calls_that_fit(self, tokens: float) -> int | None:
-        """How many of the recent calls fit in ``tokens``, the largest counted each time."""
+        """How many calls of the recent sizes surely fit in ``tokens``: of the mean size, with
+        room for one of them to be the largest (documents differ in length)."""
         recent = [used for _, used in list(self._token_used)[-MEASURE_CALLS:]]
-        if not recent or tokens < max(recent):
+        if not recent:
             return None
-        return math.floor(tokens / max(recent))
+        mean = sum(recent) / len(recent)
+        fit = math.floor((tokens - (max(recent) - mean)) / mean)
+        return fit if fit >= 1 else None
 
     def _whole_calls_pace(self, calls: int) -> float:
         """Tokens per second that send ``calls`` calls of the recent size a minute, spread so
@@ -408,11 +409,12 @@ class AdaptivePacer(Pacer):
         next 60 s: at 19.1 calls of 305 tokens a minute nearly every window gets a 20th, and
         20 x 305 is over 6000 (measured: a refusal a minute at 0.97 of 6000). 19 calls must
         span a little more than the minute: WINDOW_SLACK_S, for a call that starts a little
-        early after a late one.
+        early after a late one, and more after each refusal at this pace (a run of short
+        documents can put one call more in a window: the window counts tokens, not calls).
         """
         recent = [used for _, used in list(self._token_used)[-MEASURE_CALLS:]]
         per_call = sum(recent) / len(recent) if recent else 0.0
-        return calls * per_call / (60.0 + WINDOW_SLACK_S)
+        return calls * per_call / (60.0 + self._window_slack_s)
 
     @property
     def max_in_flight(self) -> int:
@@ -745,20 +747,10 @@ class AdaptivePacer(Pacer):
             # the limit allows; cutting to 0.97 of the 0.97 we sent at would cost 3% for the
             # quarter of an hour a probe takes to climb back (measured: 0.94 of the limit).
             measured = max(measured, self.limit_tpm / 60.0)
-        else:
-            # A window of the server's took this many calls of this size in a minute (the
-            # best one, or what we measured, whichever is less): pace that many whole calls,
-            # rather than 0.97 of their tokens (0.94 of the limit, with 19 calls of 305 in
-            # 6000). Refused at that pace, it holds one call fewer.
-            fit = self._calls_that_fit(measured * 60.0)
-            at_fit_pace = (
-                self._token_fit is not None
-                and self.tokens is not None
-                and self.tokens.rate <= self._whole_calls_pace(self._token_fit) * 1.001
-            )
-            if fit is not None and at_fit_pace and self._token_fit is not None:
-                fit = min(fit, self._token_fit - 1)
-            self._token_fit = fit if fit is not None and fit >= 1 else None
+            if self.tokens is not None and self.tokens.rate < (
+                self.target_share * self.limit_tpm / 60.0
+            ):  # at the whole-calls pace: spread them wider
+                self._window_slack_s = min(MAX_WINDOW_SLACK_S, 2.0 * self._window_slack_s)
         if self.token_probe is None:
             self.token_probe = RateProbe(now, measured)
         self.token_probe.throttled(now, measured, wait_s)
