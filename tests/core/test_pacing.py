@@ -643,6 +643,28 @@ def test_an_announced_tokens_window_gets_whole_calls_spread_over_the_minute() ->
     run(go())
 
 
+def test_a_refusal_at_the_whole_calls_pace_spreads_the_calls_wider() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter())
+        for _ in range(5):
+            await pacer.acquire(305)
+            clock.advance(3.2)
+            pacer.on_success(headers(1000, tpm=6000), cost_tokens=305, prompt_chars=620,
+                             prompt_tokens=155, completion_tokens=150)
+        assert pacer.tokens is not None
+        assert pacer.tokens.rate == pytest.approx(19 * 305 / 60.5)
+        # a run of short documents put a 20th call in a window after all
+        await pacer.acquire(305)
+        error = retryable("Rate limit reached for tokens per minute", kind="rate_limited")
+        pacer.on_failure(error, started=clock.now())
+        clock.advance(10.0)  # past the dip
+        pacer.next_wait(305)
+        assert pacer.tokens.rate == pytest.approx(19 * 305 / 61.0)
+
+    run(go())
+
+
 def test_a_tokens_refusal_under_an_announced_limit_dips_and_comes_back() -> None:
     async def go() -> None:
         clock = FakeClock()
