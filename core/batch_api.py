@@ -73,11 +73,13 @@ BATCH_KINDS: dict[str, str] = {
 BATCH_MESSAGES = {
     "batch_expired": "The provider's batch ran out of its 24-hour window before this request "
     "was done{said} Re-trigger the job to send it again, as a normal call or in a new batch.",
-    "batch_cancelled": "The batch was cancelled before this request was done. Re-trigger the "
-    "job to send it again.",
+    "batch_cancelled": "The batch was cancelled before this request was done{said} Re-trigger "
+    "the job to send it again.",
     "batch_failed": "The provider refused the whole batch{said} Re-trigger the job to send it "
     "again; if it fails the same way, send it as a normal call.",
 }
+# OpenAI's per-line codes that come without an HTTP status, with the status they stand for.
+LINE_STATUS = {"request_timeout": 408}
 _CUSTOM_ID = re.compile(r"job-(\d+)-part-(\d+|combine)-([0-9A-Za-z_]+)")
 
 
@@ -95,6 +97,7 @@ class BatchRequest:
 
     @property
     def custom_id(self) -> str:
+        """The request's name in the file and in the result files."""
         return custom_id(self.job_id, self.part, self.lease)
 
 
@@ -121,10 +124,12 @@ class BatchFile:
 
     @property
     def sha256(self) -> str:
+        """The content's hash: names the upload and the batch, so both can be found again."""
         return hashlib.sha256(self.content).hexdigest()
 
     @property
     def filename(self) -> str:
+        """The name the upload carries: the one field of a file a listing always shows."""
         return f"paceline-{self.sha256}.jsonl"
 
 
@@ -199,12 +204,15 @@ class RemoteFile:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RemoteFile:
+        """A file object as the provider sends it (missing fields read as empty)."""
         return cls(str(data["id"]), str(data.get("filename") or ""), _int(data.get("bytes")),
                    str(data.get("purpose") or ""), _int(data.get("created_at")))
 
 
 @dataclass(frozen=True)
 class RequestCounts:
+    """How many of a batch's requests are done and how many failed, as the provider counts."""
+
     total: int = 0
     completed: int = 0
     failed: int = 0
@@ -228,6 +236,8 @@ class BatchInfo:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> BatchInfo:
+        """A batch object as the provider sends it. DashScope writes 0 for a time that has not
+        come yet, OpenAI null: both read as absent."""
         counts = data.get("request_counts") or {}
         errors = (data.get("errors") or {}).get("data") or []
         stamps = ("in_progress_at", "finalizing_at", "completed_at", "failed_at", "expired_at",
@@ -263,6 +273,7 @@ class BatchResults:
 
 
 def _describe(error: Mapping[str, Any]) -> str:
+    """One of a failed batch's reasons, as a person reads it: code, message, line."""
     line = f" (line {error['line']})" if error.get("line") else ""
     code = f"{error['code']}: " if error.get("code") else ""
     return f"{code}{error.get('message') or 'no reason given'}{line}"
@@ -333,12 +344,13 @@ def _answer(body: Any) -> CallResult | ProviderError:
 
 def line_error(error: Mapping[str, Any], *, secrets: Sequence[str] = ()) -> ProviderError:
     """A request the batch engine refused without an HTTP answer (``error`` instead of
-    ``response``): ``batch_expired`` for one the window ran out on, else the table's kind for
-    the code and message given (without a status, only they can tell)."""
+    ``response``): ``batch_expired`` for one the window ran out on, ``batch_cancelled`` for one
+    a cancel stopped, else the table's kind for the code and message given (without a status,
+    only they can tell)."""
     found = parse_error_body({"error": dict(error)})
-    if found.code == "batch_expired":
-        return batch_error("batch_expired", found.message, secrets=secrets)
-    row = find_row(0, found)
+    if found.code in ("batch_expired", "batch_cancelled"):
+        return batch_error(found.code, found.message, secrets=secrets)
+    row = find_row(LINE_STATUS.get(found.code, 0), found)
     if row is FALLBACK:  # an unknown code: the request was refused, sending it again won't help
         row = find_row(400, found)
     said = redact(" ".join(found.message.split()), secrets)
@@ -409,6 +421,7 @@ class BatchClient:
         return f"BatchClient({self.base_url!r}, queue={self.queue!r})"
 
     async def __aenter__(self) -> BatchClient:
+        """The client itself; leaving the block closes its connections."""
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -422,6 +435,8 @@ class BatchClient:
 
     @property
     def client(self) -> httpx.AsyncClient:
+        """One connection pool, made on first use; no retries below the steps' own logic, and
+        the environment's proxy as the analyzer uses it."""
         if self._client is None:
             transport = httpx.AsyncHTTPTransport(retries=0, proxy=proxy_for(self.base_url))
             timeout = httpx.Timeout(self.timeout_s, connect=CONNECT_TIMEOUT_S)
@@ -590,9 +605,11 @@ class BatchClient:
     # ------------------------------------------------------------------ wire
 
     def _secrets(self) -> tuple[str, ...]:
+        """What must never appear in a message (a server may echo the key it was sent)."""
         return (self._api_key,) if self._api_key else ()
 
     def _headers(self) -> dict[str, str]:
+        """The key as a Bearer header, as every OpenAI-compatible server takes it."""
         headers = {"Accept": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
@@ -667,6 +684,7 @@ def make_batch_client(
 
 
 def _int(value: Any) -> int:
+    """A count or a time from the provider; anything unreadable or negative reads as 0."""
     try:
         return max(0, int(value))
     except (TypeError, ValueError):

@@ -8,6 +8,7 @@ the provider's batch engine takes no real time. Lost answers are real dropped co
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
@@ -25,6 +26,7 @@ from core.batch_api import (
     custom_id,
     make_batch_client,
     parse_custom_id,
+    parse_result_lines,
 )
 from core.error_kinds import ERROR_KINDS
 from core.errors import ErrorClass, ProviderError
@@ -259,6 +261,29 @@ def test_a_batch_that_fails_validation_fails_every_request_with_its_reason(
     assert "does not support batches" in results.errors[file.custom_ids[0]].message
 
 
+def test_result_lines_of_any_shape_are_read_or_counted() -> None:
+    names = [custom_id(n, 0, LEASE) for n in range(1, 6)]
+    lines = [
+        {"custom_id": names[0], "response": {"status_code": 200, "body": {
+            "choices": [{"message": {"content": ""}, "finish_reason": "content_filter"}]}}},
+        {"custom_id": names[1], "response": None,
+         "error": {"code": "request_timeout", "message": "The model call timed out."}},
+        {"custom_id": names[2], "response": None,
+         "error": {"code": "InvalidParameter", "message": "Something odd."}},
+        {"custom_id": names[3], "response": {"status_code": 200, "body": {"nope": 1}}},
+        {"custom_id": names[4], "response": None,
+         "error": {"code": "batch_cancelled", "message": "The batch was cancelled."}},
+    ]
+    raw = b"".join(json.dumps(line).encode() + b"\n" for line in lines) + b"{broken\n\n"
+    results = parse_result_lines(raw)
+    kinds = {name: error.kind for name, error in results.errors.items()}
+    assert kinds == {names[0]: "content_filter", names[1]: "timeout",
+                     names[2]: "bad_request", names[3]: "bad_response",
+                     names[4]: "batch_cancelled"}
+    assert "in the batch" in results.errors[names[2]].message
+    assert results.unreadable == 1 and not results.answers
+
+
 def test_the_batch_kinds_are_named_and_explained() -> None:
     # core/error_kinds.py gets these lines when batch mode is wired into the queue.
     assert set(BATCH_MESSAGES) == set(BATCH_KINDS)
@@ -394,6 +419,9 @@ def test_cancel_keeps_what_was_done_and_fails_the_rest(
     async def go(client: BatchClient) -> tuple[BatchInfo, BatchInfo, BatchInfo, Any]:
         batch = await _submit(client, file)
         clock.advance(server.validating_s + 2.5 * server.request_s)  # two requests done
+        server.fault("cancel", "lose")
+        with pytest.raises(ProviderError):
+            await client.cancel(batch.id)  # done on the server, but the answer was lost
         cancelling = await client.cancel(batch.id)
         twice = await client.cancel(batch.id)
         done = await client.wait(batch.id, clock)
