@@ -28,9 +28,8 @@ from typing import Any
 
 import httpx
 
-from core import effective_config, paths, providers, secrets
 from core.analyzers.base import CallResult
-from core.analyzers.openai_compat import key_safe_over_http, proxy_for
+from core.analyzers.openai_compat import endpoint_and_key, proxy_for
 from core.analyzers.provider_errors import (
     FALLBACK,
     MESSAGES,
@@ -659,27 +658,10 @@ def make_batch_client(
     """The batch client for these settings: the same base URL and key as the analyzer's
     (core/analyzers/openai_compat.py), and the same refusal to send a key over plain http to
     a host outside this machine's network."""
-    try:
-        target = effective_config.endpoint(settings)
-    except providers.UnknownPreset as exc:
-        raise SettingsError(str(exc)) from None
-    if target.offline or not target.base_url:
+    if settings.provider == "offline":
         raise SettingsError("Batch mode needs an OpenAI-compatible provider with an API base "
                             "URL: choose one in Settings.")
-    if not target.base_url.startswith(("http://", "https://")):
-        raise SettingsError(f"The API base {target.base_url!r} must start with http:// or "
-                            "https://.")
-    if api_key is None:
-        api_key = secrets.get_api_key(home or paths.home(), host=target.host,
-                                      dashscope=target.dashscope)
-    if (api_key and target.base_url.lower().startswith("http://")
-            and not key_safe_over_http(target.base_url)):
-        raise SettingsError(
-            f"Paceline did not send your API key to {target.base_url}: it is plain http:// to "
-            "a host outside this machine and its local network, so the key would travel "
-            "unencrypted. Use an https:// address, or remove the API key if this server needs "
-            "none."
-        )
+    target, api_key = endpoint_and_key(settings, api_key=api_key, home=home)
     return BatchClient(target.base_url, api_key, queue=queue, dashscope=target.dashscope)
 
 

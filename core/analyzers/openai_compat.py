@@ -468,11 +468,14 @@ def key_safe_over_http(base_url: str) -> bool:
     return address.is_loopback or address.is_private or address.is_link_local
 
 
-def make_openai_analyzer(
+def endpoint_and_key(
     settings: Settings, *, api_key: str | None = None, home: Path | None = None
-) -> OpenAICompatAnalyzer:
-    """The analyzer for these settings; the key comes from the environment or the store, the
-    one kept for the host the calls go to (core/secrets.py)."""
+) -> tuple[effective_config.Endpoint, str | None]:
+    """Where calls for these settings go, and the key to send there: the one kept for that
+    host (core/secrets.py), never over plain http to a host outside this machine's network.
+
+    One check for the analyzer and the batch client, so both refuse the same things.
+    """
     try:
         target = effective_config.endpoint(settings)
     except providers.UnknownPreset as exc:
@@ -487,16 +490,24 @@ def make_openai_analyzer(
     if api_key is None:
         api_key = secrets.get_api_key(home or paths.home(), host=target.host,
                                       dashscope=target.dashscope)
-    key = api_key
-    if key and base_url.lower().startswith("http://") and not key_safe_over_http(base_url):
+    if api_key and base_url.lower().startswith("http://") and not key_safe_over_http(base_url):
         # The key is a Bearer header: over plain http anyone on the way could read and reuse it.
         raise SettingsError(
             f"Paceline did not send your API key to {base_url}: it is plain http:// to a host "
             "outside this machine and its local network, so the key would travel unencrypted. "
             "Use an https:// address, or remove the API key if this server needs none."
         )
+    return target, api_key
+
+
+def make_openai_analyzer(
+    settings: Settings, *, api_key: str | None = None, home: Path | None = None
+) -> OpenAICompatAnalyzer:
+    """The analyzer for these settings (:func:`endpoint_and_key` says where and with which
+    key)."""
+    target, key = endpoint_and_key(settings, api_key=api_key, home=home)
     return OpenAICompatAnalyzer(
-        base_url,
+        target.base_url,
         key,
         target.model,
         context_chars=settings.context_for(target.model),
