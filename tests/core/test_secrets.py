@@ -16,8 +16,8 @@ from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail
 
 from core import secrets
-from core.paths import SETTINGS_NAME
 from core.logs import scrub, setup_logging
+from core.paths import SETTINGS_NAME
 
 KEY = "sk-live-0123456789abcdef"
 
