@@ -30,7 +30,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from PySide6.QtCore import QLockFile, QObject, Signal
+from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,9 @@ INSTANCE_LOCK = "instance.lock"
 REPLY_TIMEOUT_MS = 3000
 # A launch sends one JSON line of paths; thousands of them fit easily in 1 MiB.
 MAX_MESSAGE_BYTES = 1024 * 1024
+# A launch sends its line at once; a connection still unfinished after this long is dropped, so
+# a stuck or hostile client cannot keep a connection (and its buffer) open forever.
+CONNECTION_PATIENCE_MS = 10_000
 # sun_path holds 108 bytes on Linux, 104 on macOS (with the final NUL).
 MAX_SOCKET_PATH = 100
 
@@ -171,6 +174,18 @@ class SingleInstance(QObject):
 
             connection.readyRead.connect(on_ready)
             connection.disconnected.connect(connection.deleteLater)
+            patience = QTimer(connection)  # goes with the connection when it is deleted
+            patience.setSingleShot(True)
+            patience.timeout.connect(lambda sock=connection: self._give_up(sock))
+            patience.start(CONNECTION_PATIENCE_MS)
+
+    def _give_up(self, sock: QLocalSocket) -> None:
+        if sock.state() == QLocalSocket.LocalSocketState.UnconnectedState:
+            return
+        log.warning("a connection to the window's socket sent no complete message within "
+                    "%d s: dropped it", CONNECTION_PATIENCE_MS // 1000)
+        sock.abort()
+        sock.deleteLater()
 
     def _read(self, sock: QLocalSocket, buf: bytearray) -> None:
         buf.extend(bytes(sock.read(MAX_MESSAGE_BYTES + 1 - len(buf)).data()))

@@ -304,3 +304,33 @@ def test_an_oversized_message_is_cut_off_and_the_window_keeps_listening(
         assert blocker.args[0] == ["/docs/b.pdf"]
     finally:
         primary.release()
+
+
+def test_a_connection_that_sends_nothing_is_dropped(
+    qtbot, tmp_path: Path, caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from PySide6.QtNetwork import QLocalSocket
+
+    import gui.single_instance as single_instance
+
+    monkeypatch.setattr(single_instance, "CONNECTION_PATIENCE_MS", 200)
+    home = tmp_path / "home"
+    primary = SingleInstance(home)
+    assert primary.try_become_primary()
+    try:
+        silent = QLocalSocket()
+        silent.connectToServer(primary.name)
+        assert silent.waitForConnected(3000)
+        # the window hangs up on it instead of holding it open forever
+        qtbot.waitUntil(
+            lambda: silent.state() == QLocalSocket.LocalSocketState.UnconnectedState,
+            timeout=5000)
+        assert "sent no complete message" in caplog.text
+        # ... and the next launch is served as usual
+        with qtbot.waitSignal(primary.paths_received, timeout=10_000) as blocker:
+            second = _second_launch(home, "/docs/c.pdf")
+        qtbot.waitUntil(lambda: second.poll() is not None, timeout=10_000)
+        assert blocker.args[0] == ["/docs/c.pdf"]
+    finally:
+        primary.release()
