@@ -474,7 +474,63 @@ def _detect(raw: bytes, name: str) -> Decoded:
             f"{name} is not text in any encoding Paceline knows, if it is text at all. "
             + resave_advice("a text editor", "UTF-8"),
         )
-    return _decode_best(raw, _second_opinion(sample, ranked))
+    return _decode_best(raw, _second_opinion(sample, _western_not_cjk(sample, ranked)))
+
+
+# A non-ASCII run of at most this many characters touching an ASCII letter is "glued" to a
+# Latin word: what a two-byte code page makes of an accented letter ("Sm鰎g錽bord").
+_GLUED_RUN = 2
+
+
+def _western_not_cjk(sample: bytes, ranked: list[str]) -> list[str]:
+    """``ranked``, with a single-byte reading first when the winner is a two-byte (CJK) code
+    page that only glues lone ideographs into Latin words and a Western page reads cleanly.
+
+    A short Western line ("Smörgåsbord och kött", "Ça va très bien") has so few high bytes
+    that GBK or Johab decodes it too, and charset-normalizer's measures cannot tell on so
+    little text. Real CJK text writes runs of ideographs between its Latin words, and a
+    Windows page reading of its bytes flips case inside words, so it is left alone.
+    """
+    if not ranked or codecs.lookup(ranked[0]).name not in _MULTIBYTE:
+        return ranked
+    piece = _judged_piece(sample)
+    winner = _decoded(piece, ranked[0])
+    if winner is None or not _glued_everywhere(winner):
+        return ranked
+    for encoding in _CONTEST:
+        text = _decoded(piece, encoding)
+        if text is None:
+            continue
+        good, bad = _reading(text)
+        if good and not bad and _only_latin_letters(text):
+            return [encoding, *(e for e in ranked if e != encoding)]
+    return ranked
+
+
+def _glued_everywhere(text: str) -> bool:
+    """Every non-ASCII run is one or two characters, and some touch a Latin word."""
+    runs = list(_NON_ASCII_RUN.finditer(text))
+    if not runs or any(len(run.group()) > _GLUED_RUN for run in runs):
+        return False
+    return any(_touches_latin(text, run.start(), run.end()) for run in runs)
+
+
+def _touches_latin(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    return (before.isascii() and before.isalpha()) or (after.isascii() and after.isalpha())
+
+
+def _only_latin_letters(text: str) -> bool:
+    """The non-ASCII characters are all Latin letters: a Western page's reading of a
+    Western line, not a Hebrew or Cyrillic page's reading of CJK bytes."""
+    return all(
+        char.isalpha() and (char < "\u0250" or "\u1e00" <= char < "\u1f00")
+        for char in _NON_ASCII.findall(text)
+    )
+
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 
 
 def _decode_best(raw: bytes, ranked: list[str]) -> Decoded:

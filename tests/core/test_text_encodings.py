@@ -412,3 +412,30 @@ def test_a_list_of_mail_addresses_is_not_ebcdic(encoding: str) -> None:
     if encoding == "ascii":
         text = text.replace("ü", "u").replace("ë", "e")
     assert decode_bytes(text.encode(encoding), "list.txt") == text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Smörgåsbord och kött",
+        "Ça va très bien, merci",
+        "Ångström är här",
+        "Señor Muñoz llegó",
+        "Grüße aus München",
+    ],
+)
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1"])
+def test_a_short_western_line_is_not_read_as_chinese_or_korean(line: str, encoding: str) -> None:
+    # So few high bytes that GBK or Johab decode them too ("Sm鰎g錽bord", "켩gstr鍼"): lone
+    # ideographs glued into Latin words, while a Western page reads the line cleanly.
+    assert decode_bytes(line.encode(encoding), "note.txt") == line
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [("今日は良い天気です。", "shift_jis"), ("我们明天见，好吗？", "gbk"),
+     ("안녕하세요 Paceline 입니다", "euc_kr"), ("今日は良い天気です。", "euc_jp")],
+)
+def test_short_cjk_lines_stay_cjk(text: str, encoding: str) -> None:
+    # runs of ideographs, not letters glued into Latin words: left to the detector
+    assert decode_bytes(text.encode(encoding), "note.txt") == text
