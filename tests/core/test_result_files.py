@@ -167,9 +167,20 @@ def test_result_files_appear_atomically(tmp_path: Path) -> None:
         await _run_until_empty(engine)
         await engine.close()
 
+    targets = [str(doc) + ".summary.md" for doc in paths]
+
+    def all_arrived() -> bool:
+        with handler.lock:
+            return all(any(t in (e[1], e[2]) for e in handler.seen) for t in targets)
+
     try:
         asyncio.run(go())
-        time.sleep(0.3)  # let the last events arrive
+        # inotify's events come through the observer's thread: on a loaded machine the last
+        # ones can take longer than any fixed sleep, so wait for them (bounded)
+        deadline = time.monotonic() + 15
+        while not all_arrived() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.1)  # and for any event right after a file's own
     finally:
         observer.stop()
         observer.join()
