@@ -439,3 +439,26 @@ def test_a_short_western_line_is_not_read_as_chinese_or_korean(line: str, encodi
 def test_short_cjk_lines_stay_cjk(text: str, encoding: str) -> None:
     # runs of ideographs, not letters glued into Latin words: left to the detector
     assert decode_bytes(text.encode(encoding), "note.txt") == text
+
+
+def test_mac_roman_guillemets_are_not_capitals_glued_to_words() -> None:
+    # Windows-1252 reads « » as Ç È: "ÇAveva", "ÇSforzarmi" put a capital before a capitalised
+    # word, which no Latin text does.
+    text = (
+        "Home » Chi siamo » Storia\n«Aveva fabbricato le campane per tutte le chiese», "
+        "raccontano in paese. Era conosciuto da tutti come «il fabbro di Dio». Ancora oggi si "
+        "ricorda la sua frase: «Sforzarmi di essere buono con tutti». È rimasto in missione "
+        "per settant'anni, perché la gente lo voleva lì."
+    )
+    assert decode_bytes(text.encode("mac_roman"), "storia.txt") == text
+
+
+def test_mac_roman_n_tilde_is_not_an_en_dash_glued_to_a_word() -> None:
+    # Windows-1250 reads Breton "anezhañ, emañ" as "anezha–, ema–" (and "ù" as "ť"): a dash
+    # stuck to one side of a word only.
+    text = (
+        "Emzivad eo anezhañ, hag emañ o chom e ti e eontr. E-pad an hañv e vez kaset d'ar skol "
+        "gant e vreudeur, ha bremañ emañ o kejañ gant e vignoned nevez. Troioù-kaer a vo graet "
+        "gante a-enep nerzhioù an deñvalijenn."
+    )
+    assert decode_bytes(text.encode("mac_roman"), "breton.txt") == text
