@@ -474,7 +474,38 @@ def _detect(raw: bytes, name: str) -> Decoded:
             f"{name} is not text in any encoding Paceline knows, if it is text at all. "
             + resave_advice("a text editor", "UTF-8"),
         )
-    return _decode_best(raw, _second_opinion(sample, _western_not_cjk(sample, ranked)))
+    ranked = _second_opinion(sample, _western_not_cjk(sample, ranked))
+    return _decode_best(raw, _hebrew_not_cyrillic_capitals(sample, ranked))
+
+
+# DOS Hebrew (code page 862, and IBM's 856 with the same letters) puts the 27 Hebrew letters at
+# 0x80-0x9A, where DOS and Mac Cyrillic have the capitals А-Ъ: Hebrew text reads there as
+# Russian in capitals only, and never with Ы, Ь, Э, Ю or Я, which lie just beyond and make up
+# about 6.6% of Russian letters. A page of Russian holds small letters, and text in capitals
+# soon holds one of those five (40 Russian letters lack all five about 6% of the time).
+_DOS_CYRILLIC = frozenset({"cp866", "mac-cyrillic"})
+_BEYOND_HEBREW = frozenset("ЫЬЭЮЯ")
+_HEBREW_MIN_LETTERS = 40
+
+
+def _hebrew_not_cyrillic_capitals(sample: bytes, ranked: list[str]) -> list[str]:
+    """``ranked`` with DOS Hebrew first when its winner, a Cyrillic page, reads only capitals
+    А-Ъ that DOS Hebrew reads as Hebrew words."""
+    if not ranked or codecs.lookup(ranked[0]).name not in _DOS_CYRILLIC:
+        return ranked
+    piece = _judged_piece(sample)
+    winner = _decoded(piece, ranked[0])
+    if winner is None:
+        return ranked
+    cyrillic = [char for char in winner if "\u0400" <= char <= "\u04ff"]
+    if len(cyrillic) < _HEBREW_MIN_LETTERS or any(
+        char.islower() or char in _BEYOND_HEBREW for char in cyrillic
+    ):
+        return ranked
+    hebrew = _decoded(piece, "cp862")
+    if hebrew is None or _doubtful(hebrew):
+        return ranked
+    return ["cp862", *(encoding for encoding in ranked if encoding != "cp862")]
 
 
 # A non-ASCII run of at most this many characters touching an ASCII letter is "glued" to a
@@ -1049,6 +1080,7 @@ _NAMES = {
     "koi8-r": "KOI8-R (Russian)",
     "koi8-u": "KOI8-U (Ukrainian)",
     "cp866": "DOS code page 866 (Cyrillic)",
+    "cp862": "DOS code page 862 (Hebrew)",
     "cp855": "DOS code page 855 (Cyrillic)",
     "mac-cyrillic": "Mac Cyrillic",
     "shift_jis": "Shift_JIS (Japanese)",

@@ -441,6 +441,30 @@ def test_short_cjk_lines_stay_cjk(text: str, encoding: str) -> None:
     assert decode_bytes(text.encode(encoding), "note.txt") == text
 
 
+# Hebrew in logical order, as DOS Hebrew files hold it (visual order reads the same here).
+HEBREW = (
+    "ירושלים היא עיר הבירה של ישראל והעיר הגדולה ביותר במדינה. בעיר העתיקה נמצאים הכותל "
+    "המערבי, כנסיית הקבר וכיפת הסלע. בכל שנה מגיעים אליה מיליוני תיירים מכל העולם, ובערב "
+    "מתמלאים השווקים והרחובות באנשים."
+)
+# A factory notice in capitals, as telegrams and old DOS notices were written.
+RUSSIAN_CAPITALS = (
+    "ПРИКАЗ ПО ЗАВОДУ. В СВЯЗИ С ОКОНЧАНИЕМ ГОДА ПРИКАЗЫВАЮ ПРОВЕСТИ ИНВЕНТАРИЗАЦИЮ ВСЕХ "
+    "СКЛАДОВ ДО ПЯТНАДЦАТОГО ЧИСЛА. ОТВЕТСТВЕННЫМ НАЗНАЧИТЬ ГЛАВНОГО БУХГАЛТЕРА."
+)
+
+
+@pytest.mark.parametrize("encoding", ["cp862", "cp856"])
+def test_dos_hebrew_is_not_read_as_cyrillic_capitals(encoding: str) -> None:
+    # Its letters are DOS Cyrillic's capitals А-Ъ: "ЙШЕЩМЙН" for "ירושלים".
+    assert decode_bytes(HEBREW.encode(encoding), "hebrew.txt") == HEBREW
+
+
+@pytest.mark.parametrize("encoding", ["cp866", "mac_cyrillic"])
+def test_russian_in_capitals_stays_russian(encoding: str) -> None:
+    assert decode_bytes(RUSSIAN_CAPITALS.encode(encoding), "prikaz.txt") == RUSSIAN_CAPITALS
+
+
 def test_mac_roman_guillemets_are_not_capitals_glued_to_words() -> None:
     # Windows-1252 reads « » as Ç È: "ÇAveva", "ÇSforzarmi" put a capital before a capitalised
     # word, which no Latin text does.
