@@ -5,7 +5,9 @@ UTF-16/32 without a mark (told by NUL and control bytes, which also tell binary 
 encoding the file declares (XML declaration, Emacs/Vim/PEP 263 coding line); ISO-2022 escape
 sequences and HZ shifts; UTF-8; then charset-normalizer's judgement among the legacy encodings
 real documents use, with a tie-break by alphabet for Latin-script text, and a second opinion
-from every single-byte code page (DOS, Mac, rarer ISO) when the winner's letters read badly.
+from every single-byte code page (DOS, Mac, rarer ISO) when the winner's letters read badly,
+and DOS Hebrew where DOS Cyrillic reads only capitals. Control bytes strewn through otherwise
+clean text (no NUL) are left out rather than taken for binary data.
 """
 
 from __future__ import annotations
@@ -126,6 +128,7 @@ class Decoded:
     # How the encoding was found: bom, declared, iso-2022, utf-16/32 pattern, utf-8, detected.
     how: str
     replaced: int = 0  # bytes that did not decode and became U+FFFD
+    controls_dropped: int = 0  # stray control bytes left out (see _without_stray_controls)
 
 
 # ------------------------------------------------------------------------- public functions
@@ -145,6 +148,10 @@ def read_text(source: Source) -> str:
             f"{decoded.replaced} byte(s) are not valid {_label(decoded.encoding)} and were "
             "replaced by \N{REPLACEMENT CHARACTER}."
         )
+    if decoded.controls_dropped:
+        source.note(
+            f"{decoded.controls_dropped} control byte(s) strewn through the text were left out."
+        )
     return decoded.text
 
 
@@ -163,7 +170,10 @@ def looks_like_text(head: bytes) -> bool:
     if _looks_like_ebcdic(head) and _ranked(head, EBCDIC):
         return True
     if _binary(head):
-        return _wide_unicode(head) is not None
+        if _wide_unicode(head) is not None:
+            return True
+        cleaned = _without_stray_controls(head)
+        return cleaned is not None and looks_like_text(cleaned)
     if head.isascii() or _decodes(head, "utf-8", final=False):
         return True
     # The head may end inside a character: cut it where no character can be split.
@@ -187,6 +197,9 @@ def decode(raw: bytes, name: str) -> Decoded:
         wide = _wide_unicode(head)
         if wide:
             return _decode_all(raw, wide, "utf-16/32 pattern")
+        strewn = _text_with_stray_controls(raw, name)
+        if strewn:
+            return strewn
         raise _not_text(name)
     declared = _declared(head, raw)
     if declared:
@@ -284,6 +297,42 @@ def _binary(head: bytes) -> bool:
     if b"\x00" in head:
         return True
     return len(_CONTROL.findall(head)) > len(head) * _MAX_CONTROL_SHARE
+
+
+# Text from the web sometimes has control bytes strewn between its characters: Chinese SEO
+# pages hide 0x06-0x08 in theirs to get past duplicate checks (a Big5 file of chardet's tests
+# has them as 10% of its bytes). Binary data holds NUL bytes, in its headers and as one byte in
+# 256 of compressed data; text does not. Without NULs, with its control bytes left out, and
+# reading well in an encoding, such a file is text; left in, the control bytes would only
+# break its words for the model.
+_MAX_STRAY_CONTROL_SHARE = 0.25
+
+
+def _without_stray_controls(data: bytes) -> bytes | None:
+    """``data`` without its C0 control bytes, if it has no NUL and they are not too many."""
+    if b"\x00" in data:
+        return None
+    cleaned = _CONTROL.sub(b"", data)
+    if not cleaned.strip() or len(data) - len(cleaned) > _MAX_STRAY_CONTROL_SHARE * len(data):
+        return None
+    return cleaned
+
+
+def _text_with_stray_controls(raw: bytes, name: str) -> Decoded | None:
+    cleaned = _without_stray_controls(raw)
+    if cleaned is None:
+        return None
+    try:
+        decoded = decode(cleaned, name)
+    except DocumentError:
+        return None
+    # Strict: a guess that needed replacement characters, or reads badly, is no better
+    # evidence of text than the control bytes are of binary data.
+    if decoded.replaced or (
+        decoded.how == "detected" and _doubtful(_judged(_sample(cleaned), decoded.encoding))
+    ):
+        return None
+    return replace(decoded, controls_dropped=len(raw) - len(cleaned))
 
 
 # An XML declaration opens the file; a coding cookie (Emacs "-*- coding: X -*-", PEP 263,

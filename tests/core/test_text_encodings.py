@@ -486,3 +486,24 @@ def test_mac_roman_n_tilde_is_not_an_en_dash_glued_to_a_word() -> None:
         "gante a-enep nerzhioù an deñvalijenn."
     )
     assert decode_bytes(text.encode("mac_roman"), "breton.txt") == text
+
+
+def test_stray_control_bytes_are_left_out_of_text() -> None:
+    # Web text with 0x06-0x08 hidden between its characters (to get past duplicate checks):
+    # more control bytes than text holds, but no NUL, and Big5 once they are left out.
+    raw = b""
+    for n, char in enumerate(CHINESE_TRADITIONAL):
+        raw += char.encode("big5") + (bytes([6 + n % 3]) if n % 3 == 0 else b"")
+    source = Source("seo.txt", raw)
+    assert read_text(source) == CHINESE_TRADITIONAL
+    assert "control byte(s) strewn through the text were left out." in source.notes[-1]
+    assert looks_like_text(raw)
+
+
+def test_binary_without_nul_bytes_is_still_not_text() -> None:
+    for seed in range(5):
+        raw = bytes(random.Random(seed).choices(range(1, 256), k=4096))
+        assert not looks_like_text(raw)
+        with pytest.raises(DocumentError) as caught:
+            decode_bytes(raw, "data.txt")
+        assert caught.value.kind == "corrupt"
