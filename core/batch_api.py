@@ -41,6 +41,7 @@ from core.analyzers.provider_errors import (
     redact,
 )
 from core.clock import Clock
+from core.error_kinds import BATCH_KINDS  # noqa: F401  (re-exported: the kinds' home)
 from core.errors import ErrorClass, ProviderError
 from core.logs import register_secret
 from core.settings import Settings, SettingsError
@@ -62,13 +63,6 @@ BATCHES_PAGE = 100  # OpenAI's largest page of batches
 TIMEOUT_S = 300.0  # an upload of 200 MB takes a while; a poll is quick either way
 CONNECT_TIMEOUT_S = 10.0
 
-# The kinds a batch adds to Paceline's error kinds (with their meaning, for core/error_kinds.py).
-BATCH_KINDS: dict[str, str] = {
-    "batch_expired": "the batch's 24-hour window ran out before this request was done: "
-    "re-trigger it as a normal call or in a new batch",
-    "batch_cancelled": "the batch was cancelled before this request was done: re-trigger it",
-    "batch_failed": "the provider refused the whole batch (its file did not validate)",
-}
 BATCH_MESSAGES = {
     "batch_expired": "The provider's batch ran out of its 24-hour window before this request "
     "was done{said} Re-trigger the job to send it again, as a normal call or in a new batch.",

@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from core.batches import BATCH_COLUMNS, Batch, row_to_batch
 from core.db import Database, Tx
-from core.events import EventBus, JobAdded, JobChanged, JobRemoved, QueueStateChanged
+from core.events import BatchChanged, EventBus, JobAdded, JobChanged, JobRemoved, QueueStateChanged
 from core.jobs import Job
 from core.queries import ADDED_SEQ_COLUMN, JOB_COLUMNS, row_to_job
 
@@ -57,6 +58,7 @@ class _Snapshot:
     rows: list[tuple[object, ...]]
     removed: list[int]
     meta: QueueMeta
+    batches: list[Batch]
 
 
 class ChangeFeed:
@@ -100,7 +102,15 @@ class ChangeFeed:
                 top = int(values.get("seq", 0))
                 rows: list[tuple[object, ...]] = []
                 removed: list[int] = []
+                batches: list[Batch] = []
                 if top > since:
+                    batches = [
+                        row_to_batch(r[:-1], int(r[-1]))
+                        for r in await tx.all(
+                            f"SELECT {BATCH_COLUMNS}, (SELECT COUNT(*) FROM jobs WHERE "
+                            "jobs.batch_id = batches.id AND jobs.state = 'running') "
+                            "FROM batches WHERE seq > ? ORDER BY id", (since,))
+                    ]
                     rows = await tx.all(
                         f"SELECT {JOB_COLUMNS} FROM jobs WHERE seq > ? ORDER BY id", (since,)
                     )
@@ -110,7 +120,9 @@ class ChangeFeed:
                             "SELECT job_id FROM removed WHERE seq > ? ORDER BY seq", (since,)
                         )
                     ]
-                return _Snapshot(await data_version(tx), top, rows, removed, _meta(values))
+                return _Snapshot(
+                    await data_version(tx), top, rows, removed, _meta(values), batches
+                )
 
             snap = await self.db.read(read)
             self._version = snap.version
@@ -126,6 +138,8 @@ class ChangeFeed:
                 self.bus.publish(JobAdded(job) if added else JobChanged(job, ALL_FIELDS))
             for job_id in snap.removed:
                 self.bus.publish(JobRemoved(job_id))
+            for batch in snap.batches:
+                self.bus.publish(BatchChanged(batch))
             if snap.meta != self.meta:
                 self.meta = snap.meta
                 self.bus.publish(

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core import effective_config, paths, providers
+from core.batch_cli import batch_command
 from core.cli_help import ERROR, INTERRUPTED, JOBS_FAILED, LOCKED, OK, USAGE, build_parser
 from core.cli_progress import fmt_seconds, run_report
 from core.engine import Engine
@@ -112,6 +113,11 @@ async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:
             return await watch_command(engine, args, out)
         except ValueError as exc:  # no such folder, an unknown profile, a bad option
             raise CliError(str(exc), USAGE) from exc
+    if cmd == "batch":
+        try:
+            return await batch_command(engine, args, out)
+        except (ValueError, SettingsError) as exc:  # nothing queued, no Batch API, no such batch
+            raise CliError(str(exc), USAGE) from exc
     if cmd == "status":
         status = await engine.status()
         if args.json:
@@ -128,6 +134,12 @@ async def _dispatch(engine: Engine, args: argparse.Namespace) -> int:
                     f"{status['backoff_reason']}\n"
                 )
             out.write(f"Tokens: {status['tokens']['total']:,}\n")
+            for batch in status["batches"]:
+                if batch["finished"] is None:
+                    out.write(f"Batch {batch['id']}: {batch['stage']}, "
+                              f"{batch['counts']['completed'] + batch['counts']['failed']:,} of "
+                              f"{batch['counts']['total']:,} answered, ETA "
+                              f"{fmt_seconds(batch['eta_seconds'])}\n")
             if status["orphaned_running"]:
                 out.write(
                     f"{status['orphaned_running']} job(s) show as running, but no worker runs "

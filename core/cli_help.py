@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from core import __version__
-from core.error_kinds import DOCUMENT_KINDS, OTHER_KINDS, PROVIDER_KINDS
+from core.batch_cli import add_batch_parser
+from core.error_kinds import BATCH_KINDS, DOCUMENT_KINDS, OTHER_KINDS, PROVIDER_KINDS
 from core.job_log import LogEvent
 from core.jobs import Job
 from core.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE
@@ -63,7 +64,11 @@ STATUS_FIELDS: dict[str, str] = {
     "{name: {source, where}} (the settings file or an environment variable)",
     "pacing": "fixed or adaptive",
     "tokens": "tokens used by all jobs: {prompt, completion, total}",
-    "cost": "tokens x the price per 1,000 tokens set in Settings",
+    "cost": "tokens x the price per 1,000 tokens set in Settings (tokens answered through a "
+    "batch at half that price)",
+    "batches": "provider batches, open ones first, then the last 10 finished: {id, "
+    "remote_id, stage, counts: {total, completed, failed}, jobs, created, expires, finished, "
+    "eta_seconds, cancel_requested, error}",
     "worker": "who runs the queue now: {holder, pid}, or null when nobody does",
     "orphaned_running": "jobs shown running that no live worker runs",
 }
@@ -136,6 +141,7 @@ def kinds_text() -> str:
         (
             _table(DOCUMENT_KINDS, "error kinds of the document (the job fails; nothing sent):"),
             _table(PROVIDER_KINDS, "error kinds of the provider or the way to it:"),
+            _table(BATCH_KINDS, "error kinds of a provider batch (paceline-cli batch):"),
             _table(OTHER_KINDS, "other kinds:"),
         )
     )
@@ -303,4 +309,5 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["md", "json", "csv"], default="md")
     p.add_argument("-o", "--output", type=Path)
     add_watch_parser(sub)
+    add_batch_parser(sub)
     return parser

@@ -18,9 +18,11 @@ from typing import Any
 from core import paths
 from core import settings as settings_mod
 from core.analyzers.base import Analyzer
+from core.batch_runner import BatchRunner
 from core.changes import QueueMeta
 from core.clock import Clock, SystemClock
 from core.documents import Limits, iter_supported, sandbox
+from core.engine_batches import BatchDoor
 from core.engine_folders import FolderDoor
 from core.errors import StorageError
 from core.eta import CallTimes
@@ -85,7 +87,7 @@ class AddOutcome:
         return ", ".join(parts)
 
 
-class Engine(QueueStatus, FolderDoor):
+class Engine(QueueStatus, FolderDoor, BatchDoor):
     def __init__(
         self,
         home: Path,
@@ -100,6 +102,7 @@ class Engine(QueueStatus, FolderDoor):
         self.clock = clock
         self.bus = bus
         self.worker: Worker | None = None
+        self.batch_runner: BatchRunner | None = None  # beside the worker (core/engine_batches)
         self.pacer: Pacer = make_pacer(settings, clock)
         self.pacer.subscribe(self._on_wait)
         self._lock: WorkerLock | None = None
@@ -257,10 +260,17 @@ class Engine(QueueStatus, FolderDoor):
             stored.until, stored.kind, stored.reason, stored.failures, stored.last_call,
             stored.since,
         )
+        self.worker = await self._make_worker()
+        await self._prepare_batches()
+        # Jobs this worker finishes get their result files here, whichever process it is.
+        await self.start_results()
+        return self.worker
+
+    async def _make_worker(self) -> Worker:
         times = CallTimes(
             self.analyzer().engine, await self.store.recent_calls(self.analyzer().engine)
         )
-        self.worker = Worker(
+        return Worker(
             self.store,
             self.analyzer(),
             self.pacer,
@@ -270,17 +280,15 @@ class Engine(QueueStatus, FolderDoor):
             times=times,
             save_patience_s=self.settings.save_patience_s,
         )
-        # Jobs this worker finishes get their result files here, whichever process it is.
-        await self.start_results()
-        return self.worker
 
     async def run(self, *, until_empty: bool = False, holder: str = "paceline-cli run") -> None:
         worker = self.worker or await self.start_worker(holder)
         self.start_polling()
         try:
-            await worker.run(until_empty=until_empty)
+            await self._run_with_batches(worker, until_empty=until_empty)
         finally:
             self.worker = None
+            self.batch_runner = None
 
     def start_polling(self) -> None:
         if self._poller is None:

@@ -56,4 +56,14 @@ OTHER_KINDS: dict[str, str] = {
     "internal": "an error inside Paceline (a bug): the log file has the details",
 }
 
-ERROR_KINDS: dict[str, str] = {**DOCUMENT_KINDS, **PROVIDER_KINDS, **OTHER_KINDS}
+# A provider batch (core/batch_runner.py) ended before this job's request was answered.
+BATCH_KINDS: dict[str, str] = {
+    "batch_expired": "the batch's 24-hour window ran out before this request was done: "
+    "re-trigger it as a normal call or in a new batch",
+    "batch_cancelled": "the batch was cancelled before this request was done: re-trigger it",
+    "batch_failed": "the provider refused the whole batch (its file did not validate)",
+}
+
+ERROR_KINDS: dict[str, str] = {
+    **DOCUMENT_KINDS, **PROVIDER_KINDS, **BATCH_KINDS, **OTHER_KINDS
+}

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.batches import Batch
 from core.jobs import Job
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,17 @@ class OrderChanged:
     positions: dict[int, int]
 
 
-Event = JobAdded | JobChanged | JobRemoved | JobProgress | QueueStateChanged | OrderChanged
+@dataclass(frozen=True)
+class BatchChanged:
+    """A provider batch was made, moved on a step, or ended (core/batch_queue.py)."""
+
+    batch: Batch
+
+
+Event = (
+    JobAdded | JobChanged | JobRemoved | JobProgress | QueueStateChanged | OrderChanged
+    | BatchChanged
+)
 Subscriber = Callable[[Event], None]
 
 

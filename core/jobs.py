@@ -54,6 +54,7 @@ class Job:
     # host[:port] its calls go to; with provider (a preset's key, or "custom") and model, where
     # the document went (core/effective_config.py). "" offline, and for jobs never sent.
     host: str = ""
+    batch_id: int | None = None  # the provider batch it is in while running (core/batch_queue)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -11,7 +11,7 @@ import shutil
 from core.db import Database, Tx
 from core.errors import SchemaTooNew
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 MIGRATIONS: dict[int, list[str]] = {
     0: [
@@ -194,6 +194,57 @@ MIGRATIONS: dict[int, list[str]] = {
             ELSE 'note'
         END
         """,
+    ],
+    6: [
+        # Batch mode (core/batch_queue.py, core/batch_runner.py): a batch is a row whose stage
+        # is the step that comes next; each step's intent is committed before it and its
+        # outcome after, so a restart resumes it and a lost answer is looked for, not repeated.
+        """
+        CREATE TABLE batches (
+            id             INTEGER PRIMARY KEY AUTOINCREMENT,
+            stage          TEXT    NOT NULL,  -- core/batch_queue.py: BatchStage
+            status         TEXT    NOT NULL DEFAULT '',  -- the provider's word for it
+            step           TEXT    NOT NULL,  -- names it in the batch's metadata
+            provider       TEXT    NOT NULL,
+            model          TEXT    NOT NULL,
+            host           TEXT    NOT NULL DEFAULT '',
+            file_sha       TEXT,
+            file_bytes     INTEGER NOT NULL DEFAULT 0,
+            remote_file    TEXT,
+            remote_batch   TEXT,
+            total          INTEGER NOT NULL DEFAULT 0,
+            completed      INTEGER NOT NULL DEFAULT 0,
+            failed         INTEGER NOT NULL DEFAULT 0,
+            created_at     REAL    NOT NULL,
+            updated_at     REAL    NOT NULL,
+            remote_created REAL,
+            expires_at     REAL,
+            finished_at    REAL,
+            cancel_requested INTEGER NOT NULL DEFAULT 0,
+            error          TEXT,
+            seq            INTEGER NOT NULL DEFAULT 0
+        )
+        """,
+        "CREATE INDEX batches_seq ON batches(seq)",
+        # One row per request in a batch's file: which job and part it answers, and the plan
+        # it was cut with, so the answers are stored as the worker would store them.
+        """
+        CREATE TABLE batch_requests (
+            batch_id  INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+            custom_id TEXT    NOT NULL,
+            job_id    INTEGER NOT NULL,
+            idx       INTEGER NOT NULL,
+            parts     INTEGER NOT NULL,  -- the job's parts (1: its answer is the result)
+            text_sha  TEXT    NOT NULL,
+            part_size INTEGER NOT NULL,
+            units     INTEGER NOT NULL,
+            PRIMARY KEY (batch_id, custom_id)
+        )
+        """,
+        "ALTER TABLE jobs ADD COLUMN batch_id INTEGER",
+        # Tokens answered through a batch, at the batch price (half): the cost counts them so.
+        "ALTER TABLE jobs ADD COLUMN batch_tokens INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX jobs_batch ON jobs(batch_id)",
     ],
 }
 

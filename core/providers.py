@@ -24,6 +24,10 @@ class Preset:
     # 429 to say "too many", more calls at once only make each one slower, until they time
     # out. Automatic pacing keeps a few at once for it (see Settings.calls_at_once).
     local: bool = False
+    # The endpoint runs OpenAI's Batch API (/files, /batches) at half the price: DashScope's
+    # batch service is in its mainland region only. A custom URL may (Together, DeepInfra, a
+    # gateway): the person knows; a server without it answers 404, said plainly.
+    batch: bool = False
 
 
 PRESETS: dict[str, Preset] = {
@@ -46,8 +50,10 @@ PRESETS: dict[str, Preset] = {
             60_000,
             True,
             dashscope=True,
+            batch=True,
         ),
-        Preset("openai", "OpenAI", "https://api.openai.com/v1", "gpt-4o-mini", 60_000, True),
+        Preset("openai", "OpenAI", "https://api.openai.com/v1", "gpt-4o-mini", 60_000, True,
+               batch=True),
         # Local servers often run with a small context window (Ollama's default is a few
         # thousand tokens), so their parts are kept small.
         Preset(
@@ -60,7 +66,7 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset("vllm", "vLLM", "http://localhost:8000/v1", "", 12_000, True, needs_key=False,
                local=True),
-        Preset("custom", "Custom URL", "", "", 24_000, True, needs_key=False),
+        Preset("custom", "Custom URL", "", "", 24_000, True, needs_key=False, batch=True),
     )
 }
 

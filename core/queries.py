@@ -15,7 +15,7 @@ JOB_COLUMNS = (
     "id, path, size, mtime, sha256, profile, prompt, provider, model, state, position, priority, "
     "attempts, max_attempts, created_at, updated_at, started_at, finished_at, parts_done, "
     "parts_planned, units, prompt_tokens, completion_tokens, duration_s, result, error_kind, "
-    "error, stale_reason, lease, not_before, seq, added_seq, doubt, doubt_accepted, host"
+    "error, stale_reason, lease, not_before, seq, added_seq, doubt, doubt_accepted, host, batch_id"
 )
 SEQ_COLUMN, ADDED_SEQ_COLUMN = 30, 31
 
@@ -29,7 +29,7 @@ def row_to_job(row: Sequence[Any]) -> Job:
         parts_planned=row[19], units=row[20], prompt_tokens=row[21], completion_tokens=row[22],
         duration_s=row[23], result=row[24], error_kind=row[25], error=row[26],
         stale_reason=row[27], lease=row[28], not_before=row[29], doubt=row[32],
-        doubt_accepted=bool(row[33]), host=row[34],
+        doubt_accepted=bool(row[33]), host=row[34], batch_id=row[35],
     )  # fmt: skip
 
 
@@ -128,10 +128,11 @@ class Queries:
         row = (
             await self.db.rows(
                 "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), "
-                "COALESCE(SUM(duration_s), 0) FROM jobs"
+                "COALESCE(SUM(duration_s), 0), COALESCE(SUM(batch_tokens), 0) FROM jobs"
             )
         )[0]
-        return {"prompt_tokens": row[0], "completion_tokens": row[1], "call_seconds": row[2]}
+        return {"prompt_tokens": row[0], "completion_tokens": row[1], "call_seconds": row[2],
+                "batch_tokens": row[3]}
 
     async def parts(self, job_id: int) -> list[PartRecord]:
         rows = await self.db.rows(

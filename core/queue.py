@@ -420,7 +420,8 @@ async def _claim(t: Tx, now: float, exclude: Collection[int]) -> Lease | None:
     token = secrets.token_hex(8)
     job = await transition(
         t, int(row[0]), JobState.RUNNING, [JobState.QUEUED], now=now, seq=await next_seq(t),
-        sets={"started_at": now, "stale_reason": None, "lease": token, "not_before": None},
+        sets={"started_at": now, "stale_reason": None, "lease": token, "not_before": None,
+              "batch_id": None},
         raw=[("attempts = attempts + ?", 1)],
     )  # fmt: skip
     if job is None:

@@ -31,7 +31,11 @@ class Recovery:
 
         async def tx(t: Tx) -> list[Job]:
             jobs: list[Job] = []
-            running = await t.all("SELECT id FROM jobs WHERE state = 'running'")
+            # A job in a provider's batch is not in this process's hands: the batch runner
+            # resumes polling for it (core/batch_runner.py).
+            running = await t.all(
+                "SELECT id FROM jobs WHERE state = 'running' AND batch_id IS NULL"
+            )
             if not running:
                 return jobs
             seq = await next_seq(t)

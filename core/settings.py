@@ -78,6 +78,11 @@ class Settings:
     # under the platform's notifications (network shares send none).
     watch_stable_s: float = 3.0
     watch_rescan_s: float = 30.0
+    # Batch mode (core/batch_runner.py): a drop of more than this many documents goes to the
+    # provider's Batch API at half the price, answered within 24 hours (0: never by itself;
+    # a selection can still be sent as a batch). How often a running batch is looked at.
+    batch_threshold: int = 0
+    batch_poll_s: float = 30.0
     settings_version: int = SETTINGS_VERSION
 
     @property
@@ -262,6 +267,9 @@ def validate(settings: Settings) -> None:
         )
     if settings.watch_stable_s < 0 or settings.watch_rescan_s <= 0:
         raise SettingsError("The watch folders' waiting times must be positive numbers of seconds.")
+    if settings.batch_threshold < 0 or settings.batch_poll_s <= 0:
+        raise SettingsError("The batch threshold cannot be negative (0 means never by itself), "
+                            "and batches must be looked at every few seconds or more.")
     if settings.vision not in {"auto", "yes", "no"}:
         raise SettingsError(
             f"Unknown vision setting {settings.vision!r}: use 'auto', 'yes' or 'no'."

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core import effective_config, providers
+from core.batches import Batch, batch_eta, cost
 from core.eta import CallTimes, queue_eta
 from core.states import JobState
 
@@ -55,7 +56,20 @@ class QueueStatus:
 
     async def eta(self) -> tuple[dict[int, float], float]:
         jobs = await self.store.queued_in_order()
-        return queue_eta(jobs, **await self.eta_inputs())
+        # A job in a provider's batch is done when its batch is, not in the worker's turn.
+        etas, total = queue_eta([j for j in jobs if j.batch_id is None],
+                                **await self.eta_inputs())
+        in_batches = {j.id: j.batch_id for j in jobs if j.batch_id is not None}
+        if in_batches:
+            now = self.clock.wall()
+            for batch in await self.store.batches(open_only=True):
+                left = batch_eta(batch, now)
+                if left is None:
+                    continue
+                for job_id, batch_id in in_batches.items():
+                    if batch_id == batch.id:
+                        etas[job_id] = left
+        return etas, total
 
     async def eta_inputs(self) -> dict[str, Any]:
         """Everything :func:`core.eta.queue_eta` needs besides the jobs, as keyword arguments.
@@ -116,6 +130,11 @@ class QueueStatus:
         meta = self.store.meta
         left, kind, reason = await self.stored_wait()
         _, eta_total = await self.eta()
+        now = self.clock.wall()
+        batches = await self.store.batches()
+        # Open batches, and the last few finished for a look back; the ETA waits for them.
+        batches = [b for b in batches if b.open] + [b for b in batches if not b.open][:10]
+        eta_total = max([eta_total, *(batch_eta(b, now) or 0.0 for b in batches)])
         totals = await self.store.totals()
         tokens = int(totals["prompt_tokens"] + totals["completion_tokens"])
         backoff = kind in ("backoff", "retry_after", "throttle", "unreachable")
@@ -124,7 +143,9 @@ class QueueStatus:
         worker = self.worker_holder()
         # Jobs 'running' with no worker alive were left by one that stopped: only a worker
         # (the window or paceline-cli run) marks them stale, so say so instead of changing them.
-        orphaned = counts["running"] if worker is None else 0
+        # (Jobs in a provider's batch are the batch's, not a worker's.)
+        in_batches = sum(b.jobs for b in batches if b.open)
+        orphaned = max(0, counts["running"] - in_batches) if worker is None else 0
         return {
             "counts": counts,
             "total": sum(counts.values()),
@@ -155,7 +176,27 @@ class QueueStatus:
                 "completion": int(totals["completion_tokens"]),
                 "total": tokens,
             },
-            "cost": round(tokens / 1000 * self.settings.price_per_1k_tokens, 4),
+            "cost": round(cost(tokens, int(totals["batch_tokens"]),
+                               self.settings.price_per_1k_tokens), 4),
+            "batches": [_batch_item(b, now) for b in batches],
             "worker": worker,
             "orphaned_running": orphaned,
         }
+
+
+def _batch_item(batch: Batch, now: float) -> dict[str, Any]:
+    """A batch in ``status --json``: its id, stage, counts, times and ETA."""
+    left = batch_eta(batch, now)
+    return {
+        "id": batch.id,
+        "remote_id": batch.remote_batch,
+        "stage": batch.label,
+        "counts": {"total": batch.total, "completed": batch.completed, "failed": batch.failed},
+        "jobs": batch.jobs,
+        "created": batch.created_at,
+        "expires": batch.expires_at,
+        "finished": batch.finished_at,
+        "eta_seconds": None if left is None else round(left, 1),
+        "cancel_requested": batch.cancel_requested,
+        "error": batch.error,
+    }

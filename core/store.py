@@ -6,6 +6,7 @@
 - :mod:`core.queue`: claims as leases and every write a worker makes;
 - :mod:`core.queue_edits`: what a person does (cancel, re-trigger, remove, move, pause);
 - :mod:`core.recovery`: marking jobs a dead process left running as stale;
+- :mod:`core.batch_queue`: provider batches and the jobs they hold;
 - :mod:`core.queries`: what the window and the command line read;
 - :mod:`core.changes`: the change feed that turns every commit into events.
 
@@ -19,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+from core.batch_queue import BatchQueue
 from core.changes import ChangeFeed, QueueMeta
 from core.clock import Clock, SystemClock
 from core.db import Database, Tx
@@ -34,7 +36,7 @@ from core.waits import StoredWait, read_wait
 T = TypeVar("T")
 
 
-class Store(Queries, Enqueue, Leases, QueueEdits, Recovery):
+class Store(Queries, Enqueue, Leases, QueueEdits, Recovery, BatchQueue):
     def __init__(self, db: Database, clock: Clock, bus: EventBus) -> None:
         self.db = db
         self.path = db.path

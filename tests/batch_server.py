@@ -26,7 +26,8 @@ Scripted faults:
                               cancels), then drops the connection before answering
   fault(route, "500")         the server answers with that status without doing anything
 
-Routes: upload, list_files, file, content, create, retrieve, list_batches, cancel.
+Routes: upload, list_files, file, content, create, retrieve, list_batches, cancel, and chat
+(a normal, unstreamed chat completion, as the combining call after a batch makes).
 
 ``uploads`` and ``creations`` count the files and batches the server really made, lost answers
 included, so a test can assert that a client never repeated a step; ``calls`` records every
@@ -61,7 +62,7 @@ EXPIRED_MESSAGE = "This request could not be executed before the completion wind
 # OpenAI's metadata limits: 16 pairs, keys up to 64 characters, values up to 512.
 METADATA_PAIRS, METADATA_KEY, METADATA_VALUE = 16, 64, 512
 ROUTES = ("upload", "list_files", "file", "content", "create", "retrieve", "list_batches",
-          "cancel")
+          "cancel", "chat")
 
 
 @dataclass
@@ -189,6 +190,7 @@ class BatchServer:
         self.batches: dict[str, StoredBatch] = {}
         self.calls: list[Call] = []
         self.uploads = 0  # files stored by POST /v1/files (lost answers included)
+        self.chats: list[dict[str, Any]] = []  # normal calls' bodies (POST /v1/chat/completions)
         self.creations = 0  # batches made by POST /v1/batches (lost answers included)
         self._plans: deque[BatchPlan] = deque()
         self._faults: dict[str, deque[str]] = {route: deque() for route in ROUTES}
@@ -594,6 +596,11 @@ class _Handler(BaseHTTPRequestHandler):
                 return _json(batch.list_batches(query))
             if route == "cancel":
                 return _json(batch.cancel(target))
+            if route == "chat":  # a normal call (a combining call after a batch), not streamed
+                body = json.loads(raw or b"{}")
+                batch.chats.append(body)
+                line = {"custom_id": f"chat-{len(batch.chats)}", "body": body}
+                return _json(batch.completion(line, batch._next_id("chat")))
         raise BatchError(404, f"No route {self.command} {self.path}.", None)
 
     def _json(self, status: int, payload: Any) -> None:
@@ -629,6 +636,7 @@ _PATHS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("GET", re.compile(r"/v1/batches/?"), "list_batches"),
     ("POST", re.compile(r"/v1/batches/([^/]+)/cancel"), "cancel"),
     ("GET", re.compile(r"/v1/batches/([^/]+)"), "retrieve"),
+    ("POST", re.compile(r"/v1/chat/completions"), "chat"),
 )
 
 

@@ -181,18 +181,36 @@ class OpenAICompatAnalyzer:
         progress: Progress,
         images: Sequence[PageImage] = (),
     ) -> CallResult:
+        messages = self.part_messages(text, profile, index=index, count=count, images=images)
+        return await self.chat(messages, progress)
+
+    async def combine(
+        self, partials: list[str], profile: Profile, *, progress: Progress
+    ) -> CallResult:
+        return await self.chat(self.combine_messages(partials, profile), progress)
+
+    # A batch (core/batch_runner.py) sends the very requests a call would: one builder each.
+
+    def part_messages(
+        self,
+        text: str,
+        profile: Profile,
+        *,
+        index: int,
+        count: int,
+        images: Sequence[PageImage] = (),
+    ) -> list[dict[str, Any]]:
+        """The chat messages that ask for one part's analysis."""
         system = profile.prompt
         if count > 1:
             system += PART_NOTE.format(index=index + 1, count=count)
         user: str | list[dict[str, Any]] = text
         if images:
             user = image_content(text, images)
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        return await self.chat(messages, progress)
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
-    async def combine(
-        self, partials: list[str], profile: Profile, *, progress: Progress
-    ) -> CallResult:
+    def combine_messages(self, partials: list[str], profile: Profile) -> list[dict[str, Any]]:
+        """The chat messages that merge the parts' answers into one."""
         count = len(partials)
         # Every part result is already paid for: if together they exceed the model's part
         # size, each is shortened to its fair share rather than failing the whole job with
@@ -202,14 +220,27 @@ class OpenAICompatAnalyzer:
             f"### Part {n} of {count}\n\n{shorten(text.strip(), share)}"
             for n, text in enumerate(partials, 1)
         )
-        messages = [
+        return [
             {
                 "role": "system",
                 "content": COMBINE_PROMPT.format(count=count, prompt=profile.prompt),
             },
             {"role": "user", "content": joined},
         ]
-        return await self.chat(messages, progress)
+
+    def request_body(
+        self, model: str, messages: list[dict[str, Any]], *, stream: bool
+    ) -> dict[str, Any]:
+        """A chat completion request's body, as a call or a batch line sends it."""
+        body: dict[str, Any] = {
+            "model": model,
+            "messages": messages,
+            "max_tokens": self.max_output_tokens,
+        }
+        if stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        return body
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -299,14 +330,7 @@ class OpenAICompatAnalyzer:
 
     async def chat(self, messages: list[dict[str, Any]], progress: Progress) -> CallResult:
         """One chat completion; streamed when the server streams."""
-        body: dict[str, Any] = {
-            "model": await self.resolve_model(),
-            "messages": messages,
-            "max_tokens": self.max_output_tokens,
-        }
-        if self.stream:
-            body["stream"] = True
-            body["stream_options"] = {"include_usage": True}
+        body = self.request_body(await self.resolve_model(), messages, stream=self.stream)
         url = f"{self.base_url}/chat/completions"
         state = _Stream()
         accept = "text/event-stream" if self.stream else "application/json"

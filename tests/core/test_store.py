@@ -89,7 +89,7 @@ def test_migration_from_version_1_backs_up_first_and_keeps_jobs(tmp_path: Path) 
     assert saved.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == 1
     saved.close()
     new = sqlite3.connect(db)
-    assert new.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+    assert new.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
     # schema 4: watch folders, what they have seen, and the result files written
     tables = {r[0] for r in new.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"watch_folders", "watch_seen", "result_files"} <= tables
