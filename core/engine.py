@@ -19,6 +19,7 @@ from core import paths
 from core import settings as settings_mod
 from core.analyzers.base import Analyzer
 from core.batch_runner import BatchRunner
+from core.batches import Batch
 from core.changes import QueueMeta
 from core.clock import Clock, SystemClock
 from core.documents import Limits, iter_supported, sandbox
@@ -75,11 +76,14 @@ def make_pacer(settings: Settings, clock: Clock) -> Pacer:
 @dataclass(frozen=True)
 class AddOutcome:
     report: AddReport
+    batch: Batch | None = None  # the drop was big enough to go as a batch (batch_threshold)
 
     @property
     def summary(self) -> str:
         r = self.report
         parts = [f"{len(r.accepted)} added"]
+        if self.batch is not None:
+            parts[0] += f" and sent as batch {self.batch.id} (half price, within 24 hours)"
         if r.duplicates:
             parts.append(f"{len(r.duplicates)} already in the queue")
         if r.rejected:
@@ -206,7 +210,18 @@ class Engine(QueueStatus, FolderDoor, BatchDoor):
         report.rejected = [(str(p), k, m) for p, k, m in rejected + more_rejected] + (
             report.rejected
         )
-        return AddOutcome(report)
+        return AddOutcome(report, await self._batch_if_big(report))
+
+    async def _batch_if_big(self, report: AddReport) -> Batch | None:
+        """A drop of more than ``batch_threshold`` documents goes as a batch, when the
+        settings have a Batch API (else it simply waits in the queue as usual)."""
+        threshold = self.settings.batch_threshold
+        if threshold <= 0 or len(report.accepted) <= threshold or self.batch_refusal():
+            return None
+        try:
+            return await self.submit_batch(job.id for job in report.accepted)
+        except ValueError:  # a worker took them all meanwhile: they run as normal calls
+            return None
 
     # ------------------------------------------------------------------ the worker
 

@@ -363,3 +363,24 @@ def test_the_cli_submits_lists_and_cancels_batches(
     assert "cancel asked" in capsys.readouterr().out
     assert cli_main(["batch", "cancel", "9"]) == 2
     assert "There is no batch 9." in capsys.readouterr().err
+
+
+def test_a_drop_over_the_threshold_goes_as_a_batch_by_itself(
+    tmp_path: Path, server: BatchServer, clock: FakeClock
+) -> None:
+    settings = _settings(server, batch_threshold=2)
+
+    async def go(engine: Engine) -> None:
+        small = await engine.add_paths(_docs(tmp_path / "small", 2))
+        assert small.batch is None and await engine.batches() == []
+        big = await engine.add_paths(_docs(tmp_path / "big", 3, words=41))
+        assert big.batch is not None and big.batch.jobs == 3
+        assert "sent as batch 1" in big.summary
+        states = {j.id: (j.state, j.batch_id) for j in await engine.jobs()}
+        assert sorted(states.values()) == [(JobState.QUEUED, None)] * 2 + [
+            (JobState.RUNNING, 1)] * 3
+        await engine.run(until_empty=True)
+        assert {j.state for j in await engine.jobs()} == {JobState.DONE}
+
+    _with_engine(tmp_path / "home", settings, clock, go)
+    assert len(server.chats) == 2 and server.creations == 1
