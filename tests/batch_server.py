@@ -25,6 +25,8 @@ Scripted faults:
   fault(route, "lose")        the server does the work (stores the file, creates the batch,
                               cancels), then drops the connection before answering
   fault(route, "500")         the server answers with that status without doing anything
+  fault(route, "hold")        the request waits, undone, until ``release()`` (a test kills its
+                              client meanwhile); "done-hold" does the work first, then waits
 
 Routes: upload, list_files, file, content, create, retrieve, list_batches, cancel, and chat
 (a normal, unstreamed chat completion, as the combining call after a batch makes).
@@ -196,6 +198,9 @@ class BatchServer:
         self._faults: dict[str, deque[str]] = {route: deque() for route in ROUTES}
         self._ids = 0
         self._lock = threading.RLock()
+        self._held = threading.Condition(self._lock)
+        self._released = threading.Event()
+        self.holding: set[str] = set()  # routes with a request held now
         self._httpd = _Server((host, port), _Handler)
         self._httpd.batch = self
         self._thread: threading.Thread | None = None
@@ -227,6 +232,27 @@ class BatchServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def _hold(self, route: str) -> None:
+        with self._lock:
+            self.holding.add(route)
+            self._held.notify_all()
+        self._released.wait()
+        with self._lock:
+            self.holding.discard(route)
+
+    def wait_held(self, route: str, timeout: float = 60.0) -> bool:
+        """Wait until a request to ``route`` is held (fault "hold" or "done-hold")."""
+        with self._lock:
+            return self._held.wait_for(lambda: route in self.holding, timeout)
+
+    def release(self) -> None:
+        """Let every held request go on (its client may be gone by then)."""
+        self._released.set()
+
+    def rearm(self) -> None:
+        """Hold the next "hold" faults again after a release."""
+        self._released = threading.Event()
 
     def plan_next(self, *plans: BatchPlan) -> None:
         """The next batches created follow these plans, in order."""
@@ -558,10 +584,14 @@ class _Handler(BaseHTTPRequestHandler):
             call.answer = action
             self._json(int(action), _error(f"Fake error {action}.", "server_error", None))
             return
+        if action == "hold":  # the request waits, undone, until the test releases it
+            batch._hold(route)
         try:
             status, kind, payload = self._answer(route, target, query, raw)
         except BatchError as exc:
             status, kind, payload = exc.status, "application/json", json.dumps(exc.body).encode()
+        if action == "done-hold":  # the work is done; the answer waits for the release
+            batch._hold(route)
         if action == "lose":
             call.answer = "lost"
             self._drop()

@@ -1,0 +1,142 @@
+"""2,000 documents through batch mode with real SIGKILLs of ``paceline-cli run`` at each step.
+
+The Batch API server (tests/batch_server.py) runs in this process on the real clock; the worker
+is a real ``paceline-cli run --until-empty`` process. The server holds a request of the step
+under test (the upload, the batch's creation, a poll, the download), the test kills the worker
+with SIGKILL while it waits for the answer, lets the server finish the work, and starts a new
+worker. Upload and creation are held *after* the server did the work, so the answer is lost
+with the process: the next worker must find them, not make them again. The server counts
+what it really made.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.batch_server import BatchServer
+from tests.helpers import ROOT
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX SIGKILL")
+
+DOCS = 2_000
+
+
+def _cli(home: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "core.cli", *args], cwd=ROOT, capture_output=True, text=True,
+        env={**os.environ, "PACELINE_HOME": str(home)}, timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+def _worker(home: Path, log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "core.cli", "run", "--until-empty"], cwd=ROOT,
+            env={**os.environ, "PACELINE_HOME": str(home)}, stdout=subprocess.DEVNULL,
+            stderr=out,
+        )  # fmt: skip
+
+
+def _stage(home: Path) -> str:
+    conn = sqlite3.connect(home / "paceline.sqlite3", timeout=30)
+    try:
+        row = conn.execute("SELECT stage FROM batches ORDER BY id LIMIT 1").fetchone()
+        return str(row[0]) if row else ""
+    finally:
+        conn.close()
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+
+
+def test_two_thousand_documents_through_a_batch_with_sigkills_at_every_step(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(1, DOCS + 1):
+        (docs / f"memo-{n:04d}.txt").write_text(
+            f"Memo {n} MARK-{n}. The supplier confirmed delivery for week {n % 52 + 1}.\n",
+            encoding="utf-8",
+        )
+    log = tmp_path / "workers.log"
+    with BatchServer(now=time.time, validating_s=0.5, request_s=0.0005,
+                     finalizing_s=0.5) as server:
+        (home / "settings.json").write_text(json.dumps({
+            "provider": "openai", "preset": "custom", "api_base": server.url,
+            "model": "qwen-plus", "batch_poll_s": 0.2, "max_queue": DOCS,
+        }))  # fmt: skip
+        added = _cli(home, "add", str(docs))
+        assert added.returncode == 0, added.stderr
+        assert f"{DOCS} added" in added.stdout
+        submitted = _cli(home, "batch", "submit", "--all-queued")
+        assert submitted.returncode == 0, submitted.stderr
+
+        kills: list[str] = []
+        # Killed while it reads the documents and writes the request file, if it is slow
+        # enough to catch there (nothing was sent: it starts over).
+        proc = _worker(home, log)
+        time.sleep(0.3)
+        if _stage(home) == "preparing" and proc.poll() is None:
+            _kill(proc)
+            kills.append("preparing")
+        else:
+            proc.kill()
+            proc.wait()
+        # Each step in turn: held at the server, the worker killed, the server let go.
+        for route, action, stage in (("upload", "done-hold", "uploading"),
+                                     ("create", "done-hold", "creating"),
+                                     ("retrieve", "hold", "submitted"),
+                                     ("content", "hold", "downloading")):
+            server.fault(route, action)
+            proc = _worker(home, log)
+            try:
+                assert server.wait_held(route, timeout=120), (route, log.read_text()[-2000:])
+                assert _stage(home) == stage
+                _kill(proc)
+                kills.append(stage)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                server.release()
+            server.rearm()
+        last = _worker(home, log)
+        assert last.wait(timeout=300) == 0, log.read_text()[-3000:]
+
+        uploads, creations = server.uploads, server.creations
+        (stored,) = [f for f in server.files.values() if f.purpose == "batch"]
+        lines = [json.loads(line) for line in stored.content.splitlines()]
+
+    assert kills[-4:] == ["uploading", "creating", "submitted", "downloading"]
+    assert (uploads, creations) == (1, 1)  # no duplicate upload, no duplicate batch
+    assert len(lines) == len({line["custom_id"] for line in lines}) == DOCS
+
+    conn = sqlite3.connect(home / "paceline.sqlite3")
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        states = dict(conn.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state"))
+        assert states == {"done": DOCS}  # nothing lost, nothing left running or stale
+        done_lines = dict(conn.execute(
+            "SELECT job_id, COUNT(*) FROM job_log WHERE event = 'done' GROUP BY job_id"))
+        assert len(done_lines) == DOCS and set(done_lines.values()) == {1}  # once each
+        for path, result in conn.execute("SELECT path, result FROM jobs"):
+            n = int(Path(path).stem.split("-")[1])
+            assert f"MARK-{n}" in result
+        assert conn.execute("SELECT stage, status, completed FROM batches").fetchall() == [
+            ("finished", "completed", DOCS)]
+    finally:
+        conn.close()
+    print(f"kills: {kills}; uploads {uploads}, batches {creations}, jobs done {DOCS}")
