@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.analyzers.base import CallResult, cut_off_message
@@ -31,7 +31,7 @@ from core.clock import Clock
 from core.db import Database, Tx
 from core.errors import ProviderError
 from core.job_log import LogEvent
-from core.jobs import Lease
+from core.jobs import Job, Lease
 from core.queries import JOB_COLUMNS, row_to_job
 from core.states import OUTPUT_TRUNCATED, JobState
 from core.transitions import log_line, next_seq, transition
@@ -292,14 +292,17 @@ class BatchQueue:
         errors: Mapping[str, ProviderError],
         *,
         engine: str,
+        follow_up: bool = False,
     ) -> Settled:
         """Every job of a finished batch, in one transaction with the batch's end.
 
-        A job whose requests were all answered is done (one part), or has its parts stored
-        and goes back to its place in the queue, where the worker makes only the combining
-        call (it keeps stored parts of the same cut). A job with a refused request fails with
-        that request's kind; its answered parts are stored, so a re-trigger pays only for the
-        rest. A job a person took away meanwhile keeps what they decided.
+        A job whose only call was answered (one part, or its combining call) is done. A job
+        of several parts has each answered part stored, as the worker checkpoints them; once
+        all its parts are back its combining call goes to a follow-up batch (``follow_up``)
+        or back to its place in the queue as a normal call (the worker keeps stored parts of
+        the same cut). A job with a refused request fails with that request's kind, its
+        answered parts kept, so a re-trigger pays only for the rest. A job a person took away
+        meanwhile keeps what they decided.
         """
         now = self.clock.wall()
 
@@ -311,12 +314,11 @@ class BatchQueue:
             by_job: dict[int, list[PlannedRequest]] = {}
             for request in requests:
                 by_job.setdefault(request.job_id, []).append(request)
-            outcome = Settled([], [], [], [])
+            settle = _Settle(t, batch_id, answers, errors, engine, now, seq, follow_up)
             for job_id, mine in by_job.items():
-                await _settle_job(t, batch_id, job_id, mine, answers, errors, engine, now, seq,
-                                  outcome)
+                await settle.job(job_id, mine)
             await _bump(t, batch_id, now, stage=str(BatchStage.FINISHED), finished_at=now)
-            return outcome
+            return settle.outcome
 
         result: Settled = await self._commit(tx)
         return result
@@ -329,105 +331,156 @@ async def _read_batch(t: Tx, batch_id: int) -> Batch | None:
     return row_to_batch(row[:-1], int(row[-1])) if row else None
 
 
-async def _settle_job(
-    t: Tx,
-    batch_id: int,
-    job_id: int,
-    mine: list[PlannedRequest],
-    answers: Mapping[str, CallResult],
-    errors: Mapping[str, ProviderError],
-    engine: str,
-    now: float,
-    seq: int,
-    outcome: Settled,
-) -> None:
-    row = await t.one(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
-    job = row_to_job(row) if row else None
-    token = _lease_of(mine[0].custom_id)
-    if job is None or job.lease != token or job.state != JobState.RUNNING:
-        if job is not None:
-            await log_line(t, job_id, now, f"answer of batch {batch_id} discarded: the job "
-                           "was cancelled or re-triggered meanwhile", event=LogEvent.DISCARDED)
-        outcome.discarded.append(job_id)
-        return
-    got = [(r, answers.get(r.custom_id)) for r in mine]
-    refused = [errors[r.custom_id] for r in mine if r.custom_id in errors
-               and r.custom_id not in answers]
-    prompt = sum(a.prompt_tokens for _, a in got if a is not None)
-    completion = sum(a.completion_tokens for _, a in got if a is not None)
-    cut = [(a, f"part {r.idx + 1} of {r.parts}" if r.parts > 1 else "")
-           for r, a in got if a is not None and a.cut_off]
-    single = mine[0].parts == 1
-    if single and not refused and got[0][1] is not None:
-        answer = got[0][1]
-        truncated = cut_off_message(cut)
+@dataclass
+class _Settle:
+    """One finished batch's jobs, settled inside its transaction."""
+
+    t: Tx
+    batch_id: int
+    answers: Mapping[str, CallResult]
+    errors: Mapping[str, ProviderError]
+    engine: str
+    now: float
+    seq: int
+    follow_up: bool
+    outcome: Settled = field(default_factory=lambda: Settled([], [], [], []))
+    next_batch: int | None = None  # the follow-up batch, made for the first job that needs it
+
+    async def job(self, job_id: int, mine: list[PlannedRequest]) -> None:
+        t, now = self.t, self.now
+        row = await t.one(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
+        job = row_to_job(row) if row else None
+        token = _lease_of(mine[0].custom_id)
+        if job is None or job.lease != token or job.state != JobState.RUNNING:
+            if job is not None:
+                await log_line(t, job_id, now, f"answer of batch {self.batch_id} discarded: "
+                               "the job was cancelled or re-triggered meanwhile",
+                               event=LogEvent.DISCARDED)
+            self.outcome.discarded.append(job_id)
+            return
+        got = [(r, self.answers.get(r.custom_id)) for r in mine]
+        answered = [(r, a) for r, a in got if a is not None]
+        tokens = sum(a.prompt_tokens + a.completion_tokens for _, a in answered)
+        counts = [
+            ("prompt_tokens = prompt_tokens + ?", sum(a.prompt_tokens for _, a in answered)),
+            ("completion_tokens = completion_tokens + ?",
+             sum(a.completion_tokens for _, a in answered)),
+            ("batch_tokens = batch_tokens + ?", tokens),
+        ]
+        parts = mine[0].parts
+        final = [(r, a) for r, a in answered if parts == 1 or r.idx == parts]
+        if final and len(answered) == len(mine):
+            await self._done(job, final[0][0], final[0][1], counts)
+            return
+        for request, answer in answered:
+            await _store_part(t, job_id, request, answer, now)
+        back = int(await t.value(
+            "SELECT COUNT(*) FROM parts WHERE job_id = ? AND state = 'done' AND idx < ?",
+            (job_id, parts)))  # fmt: skip
+        missing = [r for r, a in got if a is None]
+        if missing:
+            error = next((self.errors[r.custom_id] for r in missing
+                          if r.custom_id in self.errors), None)
+            await self._failed(job, error, back if parts > 1 else 0, counts)
+            return
+        if self.follow_up:
+            await self._to_follow_up(job, back, counts)
+            return
+        moved = await transition(
+            t, job_id, JobState.QUEUED, [JobState.RUNNING], now=now, seq=self.seq, lease=token,
+            sets={"lease": None, "batch_id": None, "parts_done": back,
+                  "parts_planned": parts + 1},
+            raw=[*counts, ("attempts = MAX(0, attempts - ?)", 1)],
+        )  # fmt: skip
+        assert moved is not None
+        await log_line(t, job_id, now, f"all {back} parts back from batch {self.batch_id}; "
+                       "the combining call waits in the queue as a normal call",
+                       event=LogEvent.PART_DONE)
+        self.outcome.requeued.append(job_id)
+
+    async def _done(self, job: Job, request: PlannedRequest, answer: CallResult,
+                    counts: list[tuple[str, int]]) -> None:
+        t, now = self.t, self.now
+        cut = cut_off_message([(answer, "the combining call" if request.parts > 1 else "")]
+                              if answer.cut_off else [])
         done = await transition(
-            t, job_id, JobState.DONE, [JobState.RUNNING], now=now, seq=seq, lease=token,
+            t, job.id, JobState.DONE, [JobState.RUNNING], now=now, seq=self.seq,
+            lease=job.lease,
             sets={"result": answer.text, "finished_at": now, "lease": None, "not_before": None,
-                  "error_kind": OUTPUT_TRUNCATED if truncated else None, "error": truncated},
-            raw=[("prompt_tokens = prompt_tokens + ?", prompt),
-                 ("completion_tokens = completion_tokens + ?", completion),
-                 ("batch_tokens = batch_tokens + ?", prompt + completion),
-                 ("units = CASE WHEN units = 0 THEN ? ELSE units END", mine[0].units),
+                  "error_kind": OUTPUT_TRUNCATED if cut else None, "error": cut},
+            raw=[*counts,
+                 ("units = CASE WHEN units = 0 THEN ? ELSE units END", request.units),
                  ("parts_planned = MAX(parts_planned, ?)", 1),
                  ("parts_done = MAX(parts_planned, ?)", 1)],
         )  # fmt: skip
         assert done is not None
         await t.all("INSERT INTO calls (engine, units, duration_s, at) VALUES (?, ?, 0, ?)",
-                    (f"{engine}:batch", mine[0].units, now))
-        line = (f"done by batch {batch_id}: {done.tokens:,} tokens in all "
+                    (f"{self.engine}:batch", request.units, now))
+        line = (f"done by batch {self.batch_id}: {done.tokens:,} tokens in all "
                 f"({done.prompt_tokens:,} sent, {done.completion_tokens:,} received)")
-        if truncated:
-            line = f"done by batch {batch_id}, but cut off: {truncated}"
-        await log_line(t, job_id, now, line, event=LogEvent.DONE)
-        outcome.done.append(job_id)
-        return
-    # Several parts, or a refusal: keep every answered part, as the worker checkpoints them.
-    for request, answer in got:
-        if answer is None:
-            continue
-        await t.all(
-            "INSERT INTO parts (job_id, idx, state, result, prompt_tokens, completion_tokens, "
-            "started_at, finished_at, duration_s, text_sha, part_size) "
-            "VALUES (?, ?, 'done', ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT(job_id, idx) DO UPDATE "
-            "SET state = 'done', result = excluded.result, prompt_tokens = "
-            "excluded.prompt_tokens, completion_tokens = excluded.completion_tokens, "
-            "finished_at = excluded.finished_at, text_sha = excluded.text_sha, "
-            "part_size = excluded.part_size",
-            (job_id, request.idx, answer.text, answer.prompt_tokens, answer.completion_tokens,
-             now, now, request.text_sha, request.part_size),
-        )  # fmt: skip
-    answered = sum(1 for _, a in got if a is not None)
-    counts = [("prompt_tokens = prompt_tokens + ?", prompt),
-              ("completion_tokens = completion_tokens + ?", completion),
-              ("batch_tokens = batch_tokens + ?", prompt + completion)]
-    if refused or answered < len(mine):
-        error = refused[0] if refused else None
+        if cut:
+            line = f"done by batch {self.batch_id}, but cut off: {cut}"
+        await log_line(t, job.id, now, line, event=LogEvent.DONE)
+        self.outcome.done.append(job.id)
+
+    async def _failed(self, job: Job, error: ProviderError | None, back: int,
+                      counts: list[tuple[str, int]]) -> None:
         kind = error.kind if error else "batch_failed"
         message = error.message if error else "The batch ended without an answer for it."
         failed = await transition(
-            t, job_id, JobState.FAILED, [JobState.RUNNING], now=now, seq=seq, lease=token,
-            sets={"error_kind": kind, "error": message, "finished_at": now, "lease": None,
-                  "parts_done": answered if not single else 0},
+            self.t, job.id, JobState.FAILED, [JobState.RUNNING], now=self.now, seq=self.seq,
+            lease=job.lease,
+            sets={"error_kind": kind, "error": message, "finished_at": self.now, "lease": None,
+                  "parts_done": back},
             raw=counts,
         )  # fmt: skip
         assert failed is not None
-        kept = f"; {answered} of {len(mine)} parts answered and kept" if answered else ""
-        await log_line(t, job_id, now, f"failed in batch {batch_id} ({kind}){kept}: {message}",
+        kept = f"; {back} parts answered and kept" if back else ""
+        await log_line(self.t, job.id, self.now,
+                       f"failed in batch {self.batch_id} ({kind}){kept}: {message}",
                        event=LogEvent.FAILED)
-        outcome.failed.append(job_id)
-        return
-    # Every part back: the combining call runs as a normal call, first in the queue's order.
-    back = await transition(
-        t, job_id, JobState.QUEUED, [JobState.RUNNING], now=now, seq=seq, lease=token,
-        sets={"lease": None, "batch_id": None, "parts_done": answered,
-              "parts_planned": mine[0].parts + 1},
-        raw=[*counts, ("attempts = MAX(0, attempts - ?)", 1)],
+        self.outcome.failed.append(job.id)
+
+    async def _to_follow_up(self, job: Job, back: int, counts: list[tuple[str, int]]) -> None:
+        t, now = self.t, self.now
+        if self.next_batch is None:
+            base = await _read_batch(t, self.batch_id)
+            assert base is not None
+            self.next_batch = int(await t.value(
+                "INSERT INTO batches (stage, step, provider, model, host, created_at, "
+                "updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (str(BatchStage.PREPARING), secrets.token_hex(6), base.provider, base.model,
+                 base.host, now, now, self.seq),
+            ))  # fmt: skip
+        # Not a change of state (it stays running, now in the next batch): a new lease, so
+        # an answer meant for the old one could never settle it.
+        await t.all(
+            "UPDATE jobs SET lease = ?, batch_id = ?, parts_done = ?, parts_planned = ?, "
+            + ", ".join(clause for clause, _ in counts)
+            + ", seq = ?, updated_at = ? WHERE id = ? AND lease = ?",
+            (secrets.token_hex(8), self.next_batch, back, back + 1,
+             *(value for _, value in counts), self.seq, now, job.id, job.lease),
+        )  # fmt: skip
+        await log_line(t, job.id, now, f"all {back} parts back from batch {self.batch_id}; "
+                       f"the combining call goes in batch {self.next_batch}",
+                       event=LogEvent.PART_DONE)
+        self.outcome.requeued.append(job.id)
+
+
+async def _store_part(t: Tx, job_id: int, request: PlannedRequest, answer: CallResult,
+                      now: float) -> None:
+    """An answered part, stored as the worker checkpoints one."""
+    await t.all(
+        "INSERT INTO parts (job_id, idx, state, result, prompt_tokens, completion_tokens, "
+        "started_at, finished_at, duration_s, text_sha, part_size) "
+        "VALUES (?, ?, 'done', ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT(job_id, idx) DO UPDATE "
+        "SET state = 'done', result = excluded.result, prompt_tokens = "
+        "excluded.prompt_tokens, completion_tokens = excluded.completion_tokens, "
+        "finished_at = excluded.finished_at, text_sha = excluded.text_sha, "
+        "part_size = excluded.part_size",
+        (job_id, request.idx, answer.text, answer.prompt_tokens, answer.completion_tokens,
+         now, now, request.text_sha, request.part_size),
     )  # fmt: skip
-    assert back is not None
-    await log_line(t, job_id, now, f"all {answered} parts back from batch {batch_id}; the "
-                   "combining call waits in the queue as a normal call", event=LogEvent.PART_DONE)
-    outcome.requeued.append(job_id)
 
 
 def _lease_of(custom_id: str) -> str:

@@ -42,7 +42,7 @@ from core.clock import Clock
 from core.documents import Limits, extract_async
 from core.errors import DocumentError, ErrorClass, ProviderError
 from core.jobs import Lease, Profile
-from core.part_inputs import cut_document
+from core.part_inputs import cut_document, text_sha
 from core.states import DOUBTFUL_TEXT
 from core.store import Store
 
@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 MAX_RETRY_S = 300.0
 # A refused key or an exhausted quota waits for the person to mend it; looked at again after:
 STOP_RETRY_S = 300.0
+# A request's part name for the call that merges a document's parts (core/batch_api.py).
+COMBINE = "combine"
 # How far before a batch's own row the provider's clock may be when its batch is looked for.
 CLOCK_SLACK_S = 600
 
@@ -78,6 +80,7 @@ class BatchRunner:
         folder: Path,
         limits: Limits,
         poll_s: float = POLL_INTERVAL_S,
+        combine_in_batch: bool = False,
     ) -> None:
         self.store = store
         self.analyzer = analyzer
@@ -86,6 +89,9 @@ class BatchRunner:
         self.folder = folder  # where request files wait for their upload
         self.limits = limits
         self.poll_s = poll_s
+        # A document's parts all back: its combining call in a follow-up batch (half price,
+        # another wait of up to a day) or as a normal call now (the person's choice).
+        self.combine_in_batch = combine_in_batch
         self._wake = asyncio.Event()
         self._due: dict[int, float] = {}  # batch id -> clock time of its next poll or retry
         self._failures: dict[int, int] = {}
@@ -241,15 +247,35 @@ class BatchRunner:
         analyzer = self.analyzer
         chunks = cut_document(document, analyzer)
         profile = Profile(job.profile, job.prompt)
+        size = analyzer.part_chars
+        # Parts answered before (an earlier batch, a re-triggered job) are not paid for again,
+        # as the worker keeps them: only parts of the same cut count.
+        stored = {
+            p.idx: p.result for p in await self.store.parts(job.id)
+            if p.state == "done" and p.result is not None and p.idx < len(chunks)
+            and (p.text_sha, p.part_size) == (chunks[p.idx].sha, size)
+        } if len(chunks) > 1 else {}
         made: list[tuple[BatchRequest, PlannedRequest]] = []
+        if len(chunks) > 1 and len(stored) == len(chunks):
+            # Every part is back: this batch makes the combining call.
+            results = [stored[i] for i in range(len(chunks))]
+            messages = analyzer.combine_messages(results, profile)
+            body = analyzer.request_body(model, messages, stream=False)
+            request = BatchRequest(job.id, COMBINE, lease.token, body)
+            joined = "\n\n".join(results)
+            made.append((request, PlannedRequest(
+                request.custom_id, job.id, len(chunks), len(chunks),
+                text_sha("combine\0" + "\0".join(c.sha for c in chunks)), size, len(joined))))
+            return made
         for idx, chunk in enumerate(chunks):
+            if idx in stored:
+                continue
             messages = analyzer.part_messages(chunk.text, profile, index=idx, count=len(chunks),
                                               images=chunk.images)
             body = analyzer.request_body(model, messages, stream=False)
             request = BatchRequest(job.id, idx, lease.token, body)
             made.append((request, PlannedRequest(
-                request.custom_id, job.id, idx, len(chunks), chunk.sha, analyzer.part_chars,
-                chunk.units)))  # fmt: skip
+                request.custom_id, job.id, idx, len(chunks), chunk.sha, size, chunk.units)))
         return made
 
     async def _upload(self, batch: Batch) -> bool:
@@ -319,8 +345,10 @@ class BatchRunner:
         results = await self.client.results(info, [r.custom_id for r in requests])
         limit = self.analyzer.max_output_tokens
         answers = {k: replace(a, output_limit=limit) for k, a in results.answers.items()}
-        settled = await self.store.settle_batch(batch.id, answers, results.errors,
-                                                engine=self.analyzer.engine)
+        settled = await self.store.settle_batch(
+            batch.id, answers, results.errors, engine=self.analyzer.engine,
+            follow_up=self.combine_in_batch,
+        )  # fmt: skip
         log.info("batch %s settled: %d done, %d to combine, %d failed, %d discarded", batch.id,
                  len(settled.done), len(settled.requeued), len(settled.failed),
                  len(settled.discarded))

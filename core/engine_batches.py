@@ -104,6 +104,7 @@ class BatchDoor:
         self.batch_runner = BatchRunner(
             self.store, analyzer, client, self.clock, folder=self.home / BATCHES_FOLDER,
             limits=self.limits, poll_s=self.settings.batch_poll_s,
+            combine_in_batch=self.settings.batch_combine == "batch",
         )  # fmt: skip
 
     async def _run_with_batches(self, worker: Worker, *, until_empty: bool) -> None:

@@ -83,6 +83,9 @@ class Settings:
     # a selection can still be sent as a batch). How often a running batch is looked at.
     batch_threshold: int = 0
     batch_poll_s: float = 30.0
+    # A long document's parts back from a batch: its combining call as a normal call now
+    # ("call") or in a follow-up batch ("batch": half price, another wait of up to a day).
+    batch_combine: str = "call"
     settings_version: int = SETTINGS_VERSION
 
     @property
@@ -270,6 +273,9 @@ def validate(settings: Settings) -> None:
     if settings.batch_threshold < 0 or settings.batch_poll_s <= 0:
         raise SettingsError("The batch threshold cannot be negative (0 means never by itself), "
                             "and batches must be looked at every few seconds or more.")
+    if settings.batch_combine not in {"call", "batch"}:
+        raise SettingsError(f"Unknown batch_combine {settings.batch_combine!r}: use 'call' "
+                            "(a normal call once the parts are back) or 'batch'.")
     if settings.vision not in {"auto", "yes", "no"}:
         raise SettingsError(
             f"Unknown vision setting {settings.vision!r}: use 'auto', 'yes' or 'no'."

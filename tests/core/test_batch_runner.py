@@ -384,3 +384,55 @@ def test_a_drop_over_the_threshold_goes_as_a_batch_by_itself(
 
     _with_engine(tmp_path / "home", settings, clock, go)
     assert len(server.chats) == 2 and server.creations == 1
+
+
+def test_the_combining_call_can_go_in_a_follow_up_batch(
+    tmp_path: Path, server: BatchServer, clock: FakeClock
+) -> None:
+    settings = _settings(server, context_chars=500, batch_combine="batch")
+    (long,) = _docs(tmp_path / "docs", 1, words=40)
+    _with_engine(tmp_path / "home", settings, clock, _add_and_batch([long]))
+    _with_engine(tmp_path / "home", settings, clock, _run)
+
+    async def check(engine: Engine) -> None:
+        (job,) = await engine.jobs()
+        assert job.state == JobState.DONE and job.parts_done == job.parts_planned == 4
+        assert "job-1-part-combine-" in (job.result or "")  # answered by the second batch
+        first, second = sorted(await engine.batches(), key=lambda b: b.id)
+        assert (first.total, second.total) == (3, 1)
+        log = [e.message for e in await engine.job_log(job.id)]
+        assert any("the combining call goes in batch 2" in m for m in log)
+        assert job.tokens == (await engine.totals())["batch_tokens"]
+
+    _with_engine(tmp_path / "home", settings, clock, check)
+    assert server.chats == [] and server.uploads == server.creations == 2
+
+
+def test_a_retriggered_job_sends_only_the_parts_not_answered_before(
+    tmp_path: Path, server: BatchServer, clock: FakeClock
+) -> None:
+    settings = _settings(server, context_chars=500)
+
+    async def submit(engine: Engine) -> int:
+        (job_id,) = await _add_and_batch(_docs(tmp_path / "docs", 1, words=40))(engine)
+        (lease,) = await engine.store.batch_leases(1)
+        server.plan_next(BatchPlan(errors={custom_id(job_id, 1, lease.token): "500"}))
+        return job_id
+
+    job_id = _with_engine(tmp_path / "home", settings, clock, submit)
+    _with_engine(tmp_path / "home", settings, clock, _run)
+
+    async def again(engine: Engine) -> None:
+        job = await engine.job(job_id)
+        assert job and job.state == JobState.FAILED and job.parts_done == 2
+        await engine.retrigger([job_id])
+        await engine.submit_batch([job_id])
+        await engine.run(until_empty=True)
+        job = await engine.job(job_id)
+        assert job and job.state == JobState.DONE
+
+    _with_engine(tmp_path / "home", settings, clock, again)
+    second = server.file_lines(sorted(f.id for f in server.files.values()
+                                      if f.purpose == "batch")[-1])
+    assert [line["custom_id"].split("-")[3] for line in second] == ["1"]  # part 2 only
+    assert len(server.chats) == 1  # the combining call
