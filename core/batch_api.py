@@ -51,6 +51,11 @@ COMPLETION_WINDOW = "24h"
 # The providers' limits per batch file (OpenAI and DashScope alike).
 MAX_REQUESTS = 50_000
 MAX_BYTES = 200 * 1024 * 1024
+# DashScope's documented limit per batch file is lower: 100 MB.
+DASHSCOPE_MAX_BYTES = 100 * 1024 * 1024
+# DashScope's documents show only its own two metadata keys (a batch's name and description,
+# which its console shows and its list can search): Paceline's three names go into them there.
+DASHSCOPE_NAME, DASHSCOPE_DESCRIPTION = "ds_name", "ds_description"
 PURPOSE = "batch"
 # Metadata keys: which Paceline queue made the batch, from which file, for which of its steps.
 QUEUE_KEY = "paceline_queue"
@@ -404,6 +409,7 @@ class BatchClient:
         self._api_key = api_key or None
         self.queue = queue  # names this Paceline queue in each batch's metadata
         self.dashscope = dashscope
+        self.max_bytes = DASHSCOPE_MAX_BYTES if dashscope else MAX_BYTES  # per batch file
         self.timeout_s = timeout_s
         self.files_page = files_page
         self.batches_page = batches_page
@@ -485,7 +491,18 @@ class BatchClient:
 
     def metadata(self, file_hash: str, step: str) -> dict[str, str]:
         """What a batch carries so it can be found again: the queue, the file, the step."""
-        return {QUEUE_KEY: self.queue, FILE_KEY: file_hash, STEP_KEY: step}
+        names = {QUEUE_KEY: self.queue, FILE_KEY: file_hash, STEP_KEY: step}
+        if self.dashscope:
+            return {DASHSCOPE_NAME: f"paceline {step}",
+                    DASHSCOPE_DESCRIPTION: " ".join(f"{k}={v}" for k, v in names.items())}
+        return names
+
+    def _names(self, metadata: Mapping[str, str]) -> dict[str, str]:
+        """Paceline's names in a batch's metadata, in either form."""
+        if DASHSCOPE_DESCRIPTION in metadata:
+            pairs = (item.partition("=") for item in metadata[DASHSCOPE_DESCRIPTION].split())
+            return {k: v for k, _, v in pairs if k in (QUEUE_KEY, FILE_KEY, STEP_KEY)}
+        return {k: metadata[k] for k in (QUEUE_KEY, FILE_KEY, STEP_KEY) if k in metadata}
 
     async def create_batch(self, file_id: str, file_hash: str, step: str) -> BatchInfo:
         """``POST /batches`` for an uploaded file; ``step`` is the queue's own name for this
@@ -496,17 +513,20 @@ class BatchClient:
         return BatchInfo.from_json(await self._call("POST", "/batches", json=body))
 
     async def find_batch(
-        self, file_hash: str, step: str, *, since: int | None = None
+        self, file_hash: str, step: str, *, since: int | None = None, file_id: str = ""
     ) -> BatchInfo | None:
         """The newest batch this queue made for this file and step, or None.
 
-        Batches are listed newest first; with ``since`` (a time before the step's intent was
-        committed) the listing stops at older batches instead of reading the whole history.
+        Found by its metadata, or, where a provider keeps no metadata of ours, by its input
+        file (``file_id``: the queue sends each uploaded file in one batch only). Batches are
+        listed newest first; with ``since`` (a time before the step's intent was committed)
+        the listing stops at older batches instead of reading the whole history.
         """
-        wanted = self.metadata(file_hash, step)
+        wanted = {QUEUE_KEY: self.queue, FILE_KEY: file_hash, STEP_KEY: step}
         async for item in self._pages("/batches", {"limit": self.batches_page}):
             batch = BatchInfo.from_json(item)
-            if all(batch.metadata.get(k) == v for k, v in wanted.items()):
+            names = self._names(batch.metadata)
+            if names == wanted or (not names and file_id and batch.input_file_id == file_id):
                 return batch
             if since is not None and batch.created_at and batch.created_at < since:
                 return None
@@ -517,7 +537,7 @@ class BatchClient:
     ) -> BatchInfo:
         """The batch for this file and step: found if it exists, else created once (and, when
         the answer is lost, looked for again before anything is created again)."""
-        found = await self.find_batch(file_hash, step, since=since)
+        found = await self.find_batch(file_hash, step, since=since, file_id=file_id)
         if found is not None:
             return found
         try:
@@ -525,7 +545,7 @@ class BatchClient:
         except ProviderError as exc:
             if not outcome_unknown(exc):
                 raise
-            found = await self.find_batch(file_hash, step, since=since)
+            found = await self.find_batch(file_hash, step, since=since, file_id=file_id)
             if found is None:
                 raise
             return found

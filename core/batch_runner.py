@@ -210,7 +210,7 @@ class BatchRunner:
                 planned[plan.custom_id] = plan
         while True:
             try:
-                files = build_files(requests)
+                files = build_files(requests, max_bytes=self.client.max_bytes)
                 break
             except RequestTooLarge as exc:  # one giant part: that job fails, the rest go
                 found = parse_custom_id(exc.custom_id)
@@ -296,7 +296,8 @@ class BatchRunner:
         assert batch.remote_file and batch.file_sha
         since = int(batch.created_at) - CLOCK_SLACK_S
         if batch.cancel_requested:
-            found = await self.client.find_batch(batch.file_sha, batch.step, since=since)
+            found = await self.client.find_batch(batch.file_sha, batch.step, since=since,
+                                                 file_id=batch.remote_file)
             if found is None:
                 await self.store.give_back_batch(batch.id, "its batch was cancelled before "
                                                  "the provider started it; nothing was spent")

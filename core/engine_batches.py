@@ -49,9 +49,9 @@ class BatchDoor:
                     "Settings.")
         preset = providers.PRESETS.get(self.settings.preset)
         if preset is not None and not preset.batch:
-            return (f"{preset.label} offers no Batch API Paceline can use. DashScope's batch "
-                    "service is in its mainland China region: choose that preset, OpenAI or "
-                    "a custom URL whose server has one.")
+            return (f"{preset.label} has no Batch API: a server on this machine answers at "
+                    "once anyway. Batch mode is for DashScope, OpenAI or a custom URL whose "
+                    "server has one.")
         return None
 
     async def submit_batch(self, ids: Iterable[int] | None = None) -> Batch:

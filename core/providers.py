@@ -24,9 +24,10 @@ class Preset:
     # 429 to say "too many", more calls at once only make each one slower, until they time
     # out. Automatic pacing keeps a few at once for it (see Settings.calls_at_once).
     local: bool = False
-    # The endpoint runs OpenAI's Batch API (/files, /batches) at half the price: DashScope's
-    # batch service is in its mainland region only. A custom URL may (Together, DeepInfra, a
-    # gateway): the person knows; a server without it answers 404, said plainly.
+    # The endpoint runs OpenAI's Batch API (/files, /batches) at half the price. DashScope runs
+    # it in both regions (fewer models in the international one: qwen-max, -plus, -flash,
+    # -turbo; the provider refuses others with its own message). A custom URL may (Together,
+    # DeepInfra, a gateway): the person knows; a server without it answers 404, said plainly.
     batch: bool = False
 
 
@@ -41,6 +42,7 @@ PRESETS: dict[str, Preset] = {
             60_000,
             True,
             dashscope=True,
+            batch=True,
         ),
         Preset(
             "dashscope",

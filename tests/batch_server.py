@@ -177,8 +177,11 @@ class BatchServer:
         cancelling_s: float = 10.0,
         window_s: float = WINDOW_S,
         marker: str = MARKER,
+        keep_metadata: bool = True,
     ) -> None:
         self.now = now
+        # False: the server drops a batch's metadata (a provider that keeps none of ours)
+        self.keep_metadata = keep_metadata
         self.key = key  # when set, a request without "Bearer <key>" gets a 401
         self.max_requests = max_requests
         self.max_bytes = max_bytes
@@ -375,7 +378,8 @@ class BatchServer:
         lines = [json.loads(line) for line in content.splitlines() if line.strip()]
         created = self._stamp()
         stored = StoredBatch(
-            self._next_id("batch"), file_id, ENDPOINT, "24h", metadata, lines,
+            self._next_id("batch"), file_id, ENDPOINT, "24h",
+            metadata if self.keep_metadata else None, lines,
             self._plans.popleft() if self._plans else BatchPlan(), created,
             created + int(self.window_s),
         )

@@ -455,3 +455,40 @@ def test_the_client_uses_the_analyzers_base_url_and_key(server: BatchServer) -> 
                           queue=QUEUE, api_key=KEY)
     with pytest.raises(SettingsError, match="Batch mode"):
         make_batch_client(Settings(provider="offline"), queue=QUEUE)
+
+
+def test_dashscope_batches_carry_pacelines_names_in_its_own_two_metadata_keys(
+    server: BatchServer,
+) -> None:
+    file = build_files(_jobs(1, 1))[0]
+
+    async def go(client: BatchClient) -> tuple[BatchInfo, BatchInfo]:
+        remote = await client.ensure_uploaded(file)
+        server.fault("create", "lose")
+        first = await client.ensure_batch(remote.id, file.sha256, "s1")
+        again = await client.ensure_batch(remote.id, file.sha256, "s1")
+        return first, again
+
+    first, again = _run(server, go, dashscope=True)
+    assert first.id == again.id and server.creations == 1
+    assert set(first.metadata) == {"ds_name", "ds_description"}
+    assert first.metadata["ds_name"] == "paceline s1"
+    assert f"paceline_file={file.sha256}" in first.metadata["ds_description"]
+
+
+def test_a_provider_that_keeps_no_metadata_still_finds_a_batch_by_its_input_file(
+    clock: FakeClock,
+) -> None:
+    with BatchServer(now=clock.wall, key=KEY, keep_metadata=False) as server:
+        file = build_files(_jobs(2))[0]
+
+        async def go(client: BatchClient) -> tuple[BatchInfo, BatchInfo | None]:
+            remote = await client.ensure_uploaded(file)
+            server.fault("create", "lose")
+            made = await client.ensure_batch(remote.id, file.sha256, "s2")
+            other = await client.find_batch(file.sha256, "s2", file_id="file-unknown")
+            return made, other
+
+        made, other = _run(server, go)
+        assert server.creations == 1 and made.metadata == {}
+        assert other is None  # another file's batch is never taken for this one

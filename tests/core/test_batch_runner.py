@@ -327,8 +327,8 @@ def test_offline_and_a_preset_without_a_batch_api_are_refused_plainly(
     tmp_path: Path, clock: FakeClock
 ) -> None:
     for settings, words in ((Settings(), "offline analyzer has none"),
-                            (Settings(provider="openai", preset="dashscope-intl"),
-                             "mainland China region")):
+                            (Settings(provider="openai", preset="ollama"),
+                             "Ollama has no Batch API")):
         async def go(engine: Engine, settings: Settings = settings) -> str:
             await engine.add_paths(_docs(tmp_path / "docs", 1))
             with pytest.raises(SettingsError) as refused:
