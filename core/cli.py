@@ -59,6 +59,7 @@ def _list_item(job: Any, eta: float | None = None) -> dict[str, Any]:
         "error_kind": job.error_kind,
         "error": job.error,
         "stale_reason": job.stale_reason,
+        "batch_id": job.batch_id if job.state == JobState.RUNNING else None,
     }
 
 

@@ -87,6 +87,7 @@ LIST_FIELDS: dict[str, str] = {
     "error_kind": "the error kind (see 'retrigger --help'), or null",
     "error": "what went wrong, for a person, or null",
     "stale_reason": "why a stale job stopped, or null",
+    "batch_id": "the provider batch it runs in (see 'paceline-cli batch list'), or null",
 }
 
 # What `show --json` adds to, or says differently from, the fields of `list --json`.
