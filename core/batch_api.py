@@ -654,14 +654,22 @@ class BatchClient:
     async def _pages(
         self, path: str, params: Mapping[str, Any]
     ) -> AsyncIterator[Mapping[str, Any]]:
-        """Every item of a list, page after page (``after`` the last id, as OpenAI pages)."""
+        """Every item of a list, page after page (``after`` the last id, as OpenAI pages).
+
+        A gateway may drop ``after`` and answer the first page again with ``has_more`` still
+        true (LiteLLM 1.108 forwards neither ``limit`` nor ``after`` of ``GET /files``): a page
+        that brings no id not seen before ends the list instead of asking for it forever.
+        """
         query = dict(params)
+        seen: set[str] = set()
         while True:
             page = await self._call("GET", path, params=query)
             items = [item for item in page.get("data") or [] if isinstance(item, Mapping)]
-            for item in items:
+            fresh = [item for item in items if str(item.get("id")) not in seen]
+            for item in fresh:
+                seen.add(str(item.get("id")))
                 yield item
-            if not page.get("has_more") or not items:
+            if not page.get("has_more") or not fresh:
                 return
             query["after"] = str(items[-1]["id"])
 

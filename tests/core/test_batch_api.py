@@ -397,6 +397,28 @@ def test_find_batch_stops_at_batches_older_than_the_step(
     assert _run(server, go, batches_page=2) is None
 
 
+def test_a_gateway_that_drops_after_ends_the_listing_instead_of_looping(
+    server: BatchServer,
+) -> None:
+    # LiteLLM 1.108 forwards GET /files without limit or after: the upstream answers its
+    # first page every time, has_more still true.
+    listing = server.list_files
+    server.list_files = lambda query: listing({"limit": "2"})  # type: ignore[method-assign]
+    files = [build_files(_jobs(n))[0] for n in (1, 2, 3)]
+
+    async def go(client: BatchClient) -> tuple[str, Any]:
+        for file in files:
+            await client.upload(file)
+        newest = await client.find_upload(files[-1])
+        assert newest is not None
+        # the oldest is on a page the gateway cannot show: not found, and asked once more only
+        return newest.filename, await client.find_upload(files[0])
+
+    newest, oldest = _run(server, go, files_page=2)
+    assert newest == files[-1].filename and oldest is None
+    assert server.routes().count("list_files") == 4  # two lookups, two pages each
+
+
 # ---------------------------------------------------------------------------------- poll, cancel
 
 
