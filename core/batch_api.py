@@ -17,6 +17,7 @@ was lost.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -62,6 +63,8 @@ QUEUE_KEY = "paceline_queue"
 FILE_KEY = "paceline_file"
 STEP_KEY = "paceline_step"
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
+# a batch in one of these is past cancelling: a copy of it is left alone
+_SETTLING = TERMINAL | {"cancelling", "finalizing"}
 POLL_INTERVAL_S = 30.0
 FILES_PAGE = 10_000  # OpenAI's largest page of files
 BATCHES_PAGE = 100  # OpenAI's largest page of batches
@@ -414,6 +417,8 @@ class BatchClient:
         self.files_page = files_page
         self.batches_page = batches_page
         self._client: httpx.AsyncClient | None = None
+        # batches cancelled as copies of one this client kept (see ensure_batch)
+        self.twins_cancelled: list[str] = []
         register_secret(api_key)
 
     def __repr__(self) -> str:  # never show the key, even in a traceback
@@ -536,19 +541,53 @@ class BatchClient:
         self, file_id: str, file_hash: str, step: str, *, since: int | None = None
     ) -> BatchInfo:
         """The batch for this file and step: found if it exists, else created once (and, when
-        the answer is lost, looked for again before anything is created again)."""
+        the answer is lost, looked for again before anything is created again).
+
+        A gateway between Paceline and the provider may repeat a creation itself when the
+        provider's answer is lost on its side (LiteLLM 1.108 retries ``POST /batches``
+        upstream twice, and no setting turns that off): the provider then runs two batches
+        of the same requests and bills both. So after each creation the batches of this file
+        and step are listed once more, and every one but the batch kept is cancelled
+        (:attr:`twins_cancelled`).
+        """
         found = await self.find_batch(file_hash, step, since=since, file_id=file_id)
         if found is not None:
             return found
         try:
-            return await self.create_batch(file_id, file_hash, step)
+            made = await self.create_batch(file_id, file_hash, step)
         except ProviderError as exc:
             if not outcome_unknown(exc):
                 raise
             found = await self.find_batch(file_hash, step, since=since, file_id=file_id)
             if found is None:
                 raise
-            return found
+            made = found
+        await self._cancel_twins(made, file_hash, step, since=since, file_id=file_id)
+        return made
+
+    async def _cancel_twins(
+        self, kept: BatchInfo, file_hash: str, step: str, *, since: int | None, file_id: str
+    ) -> None:
+        """Cancel every unfinished batch of this file and step but ``kept``: copies nobody
+        will read. Best effort: a failed listing or cancel leaves the copy running (billed,
+        never read) and the kept batch goes on."""
+        wanted = {QUEUE_KEY: self.queue, FILE_KEY: file_hash, STEP_KEY: step}
+        twins: list[str] = []
+        try:
+            async for item in self._pages("/batches", {"limit": self.batches_page}):
+                batch = BatchInfo.from_json(item)
+                if since is not None and batch.created_at and batch.created_at < since:
+                    break
+                names = self._names(batch.metadata)
+                same = names == wanted or (not names and batch.input_file_id == file_id)
+                if same and batch.id != kept.id and batch.status not in _SETTLING:
+                    twins.append(batch.id)
+        except ProviderError:
+            return
+        for twin in twins:
+            with contextlib.suppress(ProviderError):
+                await self.cancel(twin)
+                self.twins_cancelled.append(twin)
 
     async def retrieve(self, batch_id: str) -> BatchInfo:
         """``GET /batches/{id}``: the batch's stage and counts now."""

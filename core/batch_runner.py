@@ -307,6 +307,11 @@ class BatchRunner:
         info = await self.client.ensure_batch(batch.remote_file, batch.file_sha, batch.step,
                                               since=since)
         await self._submitted(batch, info)
+        twins, self.client.twins_cancelled[:] = list(self.client.twins_cancelled), []
+        if twins:  # a gateway repeated the creation: say so, the copies would have been billed
+            await self.store.batch_note(batch.id, f"the provider had made this batch "
+                                        f"{len(twins) + 1} times (a gateway repeated the "
+                                        f"request); cancelled the copies {', '.join(twins)}")
         return True
 
     async def _submitted(self, batch: Batch, info: BatchInfo) -> None:

@@ -341,6 +341,31 @@ def test_a_lost_create_answer_is_found_by_its_metadata_not_repeated(
     assert [c.answer for c in server.calls if c.route == "create"] == ["lost"]
 
 
+def test_a_batch_a_gateway_created_twice_is_cancelled_and_the_other_kept(
+    server: BatchServer, clock: FakeClock
+) -> None:
+    # As LiteLLM does when the provider's answer is lost on its side: it sends the creation
+    # again and answers with the second batch; the first runs on, unseen.
+    (file,) = build_files(_jobs(1, 2))
+    create = server.create
+    server.create = lambda body: (create(body), create(body))[1]  # type: ignore[method-assign]
+
+    async def go(client: BatchClient) -> tuple[BatchInfo, BatchInfo, list[str]]:
+        kept = await _submit(client, file)
+        again = await _submit(client, file)  # a restart finds the kept one, nothing cancelled
+        return kept, again, list(client.twins_cancelled)
+
+    kept, again, twins = _run(server, go)
+    assert server.creations == 2 and again.id == kept.id
+    (twin,) = twins
+    assert twin != kept.id
+    clock.advance(3600)
+    assert server.batch(twin)["status"] == "cancelled"
+    assert server.batch(twin)["request_counts"]["completed"] == 0  # nothing of it was billed
+    assert server.batch(kept.id)["status"] == "completed"
+    assert server.routes().count("cancel") == 1
+
+
 def test_a_refused_create_is_raised_and_makes_nothing(server: BatchServer) -> None:
     (file,) = build_files(_jobs(1))
     server.fault("create", "429")
