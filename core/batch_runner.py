@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 MAX_RETRY_S = 300.0
 # A refused key or an exhausted quota waits for the person to mend it; looked at again after:
 STOP_RETRY_S = 300.0
+# The stages that send something new to the provider: held while the queue is paused.
+SENDING = frozenset({BatchStage.PREPARING, BatchStage.UPLOADING, BatchStage.CREATING})
 # A request's part name for the call that merges a document's parts (core/batch_api.py).
 COMBINE = "combine"
 # How far before a batch's own row the provider's clock may be when its batch is looked for.
@@ -118,6 +120,9 @@ class BatchRunner:
                     return
                 if self._due.get(batch.id, 0.0) > self.clock.now() and not batch.cancel_requested:
                     continue
+                if (self.store.meta.paused and batch.stage in SENDING
+                        and not batch.cancel_requested):
+                    continue  # paused: nothing new goes out; batches already sent are polled
                 moved |= await self._attempt(batch)
             if not moved:
                 await self._pause()

@@ -436,3 +436,44 @@ def test_a_retriggered_job_sends_only_the_parts_not_answered_before(
                                       if f.purpose == "batch")[-1])
     assert [line["custom_id"].split("-")[3] for line in second] == ["1"]  # part 2 only
     assert len(server.chats) == 1  # the combining call
+
+
+def test_a_paused_queue_sends_no_new_batch_but_keeps_polling_the_one_sent(
+    tmp_path: Path, server: BatchServer, clock: FakeClock
+) -> None:
+    settings = _settings(server)
+
+    async def go(engine: Engine) -> None:
+        await _add_and_batch(_docs(tmp_path / "a", 2))(engine)
+        await engine.start_worker("test")
+        runner = engine.batch_runner
+        assert runner is not None
+        for _ in range(3):  # batch 1 is with the provider
+            (batch,) = await engine.batches(open_only=True)
+            await runner.step(batch)
+        await runner.client.aclose()
+        await engine.pause()
+        await engine.add_paths(_docs(tmp_path / "b", 2, words=41))
+        await engine.submit_batch()  # batch 2 waits for the resume
+        task = asyncio.ensure_future(engine.run())
+        for _ in range(200):
+            first = await engine.store.batch(1)
+            if first and not first.open:
+                break
+            await clock.sleep(5)
+        second = await engine.store.batch(2)
+        assert first and first.stage == BatchStage.FINISHED
+        assert second and second.stage == BatchStage.PREPARING and server.uploads == 1
+        await engine.resume()
+        for _ in range(200):
+            second = await engine.store.batch(2)
+            if second and not second.open:
+                break
+            await clock.sleep(5)
+        assert second and second.stage == BatchStage.FINISHED
+        assert engine.worker is not None
+        engine.worker.stop()
+        await task
+
+    _with_engine(tmp_path / "home", settings, clock, go)
+    assert server.uploads == server.creations == 2
