@@ -551,7 +551,8 @@ class BatchClient:
         (:attr:`twins_cancelled`).
         """
         found = await self.find_batch(file_hash, step, since=since, file_id=file_id)
-        if found is not None:
+        if found is not None:  # made before a restart: a gateway may have made copies too
+            await self._cancel_twins(found, file_hash, step, since=since, file_id=file_id)
             return found
         try:
             made = await self.create_batch(file_id, file_hash, step)
