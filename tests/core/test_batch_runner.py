@@ -438,6 +438,22 @@ def test_a_retriggered_job_sends_only_the_parts_not_answered_before(
     assert len(server.chats) == 1  # the combining call
 
 
+async def _ended(engine: Engine, batch_id: int) -> bool:
+    batch = await engine.store.batch(batch_id)
+    return batch is not None and not batch.open
+
+
+async def _until(clock: FakeClock, done: Callable[[], Awaitable[bool]]) -> None:
+    """Let the runner work (its calls to the server take real time) while the provider's day
+    passes on the test's clock, until ``done``; 30 s of real time at most."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while not await done():
+        assert loop.time() < deadline, "the batch did not end"
+        await clock.sleep(5)
+        await asyncio.sleep(0.01)
+
+
 def test_a_paused_queue_sends_no_new_batch_but_keeps_polling_the_one_sent(
     tmp_path: Path, server: BatchServer, clock: FakeClock
 ) -> None:
@@ -456,20 +472,13 @@ def test_a_paused_queue_sends_no_new_batch_but_keeps_polling_the_one_sent(
         await engine.add_paths(_docs(tmp_path / "b", 2, words=41))
         await engine.submit_batch()  # batch 2 waits for the resume
         task = asyncio.ensure_future(engine.run())
-        for _ in range(200):
-            first = await engine.store.batch(1)
-            if first and not first.open:
-                break
-            await clock.sleep(5)
-        second = await engine.store.batch(2)
+        await _until(clock, lambda: _ended(engine, 1))
+        first, second = await engine.store.batch(1), await engine.store.batch(2)
         assert first and first.stage == BatchStage.FINISHED
         assert second and second.stage == BatchStage.PREPARING and server.uploads == 1
         await engine.resume()
-        for _ in range(200):
-            second = await engine.store.batch(2)
-            if second and not second.open:
-                break
-            await clock.sleep(5)
+        await _until(clock, lambda: _ended(engine, 2))
+        second = await engine.store.batch(2)
         assert second and second.stage == BatchStage.FINISHED
         assert engine.worker is not None
         engine.worker.stop()
