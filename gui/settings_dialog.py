@@ -238,6 +238,19 @@ class SettingsDialog(QDialog):
         self.max_queue.setSuffix(self.tr(" waiting jobs"))
         self.max_queue.setGroupSeparatorShown(True)
         form.addRow(self.tr("Queue limit:"), self.max_queue)
+        self.batch_threshold = QSpinBox(page)
+        self.batch_threshold.setObjectName("batchThreshold")
+        self.batch_threshold.setRange(0, 1_000_000)
+        self.batch_threshold.setSingleStep(50)
+        self.batch_threshold.setGroupSeparatorShown(True)
+        self.batch_threshold.setPrefix(self.tr("drops of more than "))
+        self.batch_threshold.setSuffix(self.tr(" documents"))
+        self.batch_threshold.setSpecialValueText(self.tr("never by itself"))  # 0
+        self.batch_threshold.setToolTip(self.tr(
+            "Send drops of more than this many documents to the provider's Batch API: half "
+            "the price, answers within 24 hours. 0 means never by itself; selected queued "
+            "jobs can still be sent with Job → Send as batch."))
+        form.addRow(self.tr("Send as a batch:"), self.batch_threshold)
         self.max_file_mb = QDoubleSpinBox(page)
         self.max_file_mb.setDecimals(0)
         self.max_file_mb.setRange(1, 100_000)
@@ -396,6 +409,7 @@ class SettingsDialog(QDialog):
         self.backoff_cap_s.setValue(s.backoff_cap_s)
         self.max_attempts.setValue(s.max_attempts)
         self.max_queue.setValue(s.max_queue)
+        self.batch_threshold.setValue(s.batch_threshold)
         self.price.setValue(s.price_per_1k_tokens)
         self._fill_profiles(select=s.default_profile)
         self.close_to_tray.setChecked(s.close_to_tray)
@@ -482,6 +496,7 @@ class SettingsDialog(QDialog):
             backoff_cap_s=max(self.backoff_cap_s.value(), self.backoff_base_s.value()),
             max_attempts=self.max_attempts.value(),
             max_queue=self.max_queue.value(),
+            batch_threshold=self.batch_threshold.value(),
             price_per_1k_tokens=self.price.value(),
             default_profile=str(self.default_profile.currentData() or "Summary"),
             custom_profiles=dict(self._custom_profiles),
