@@ -311,6 +311,10 @@ class DetailPane(QWidget):
         if job.state == JobState.QUEUED:
             return self.tr("Waiting in the queue.")
         if job.state == JobState.RUNNING:
+            if job.batch_id is not None:  # no call of its own: the provider has it
+                return fmt.fill(self.tr("Sent in batch %1 to the provider's Batch API: the "
+                                        "result comes back when the whole batch is done."),
+                                job.batch_id)
             if job.parts_planned > 1:
                 return fmt.fill(self.tr("Working on it: %1 of %2 parts done."),
                                 job.parts_done, job.parts_planned)

@@ -20,8 +20,9 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 from core.engine import Engine
 from core.export import export
 from core.jobs import Job
+from core.settings import SettingsError
 from core.states import ACTIVE_STATES, REMOVABLE_STATES, RETRIGGERABLE_STATES, JobState
-from gui import core_texts
+from gui import batch_texts, core_texts
 from gui import formatting as fmt
 from gui.action_factory import make_action
 from gui.icons import line_icon
@@ -61,6 +62,9 @@ class JobActions(QObject):
         self.paused = False
         # Set by the window, which owns the settings (the same saving path as its dialog).
         self.raise_output_limit: RaiseOutputLimit | None = None
+        # A refusal the person must act on (headline, details); the window shows a banner.
+        self.show_problem: Callable[[str, str], None] = (
+            lambda headline, detail: self.notify(f"{headline} {detail}"))
 
         self.start_pause = self._action("pause", self.tr("&Pause queue"), "Ctrl+P",
                                         self.tr("Pause or resume the queue"), self.toggle_pause)
@@ -108,6 +112,11 @@ class JobActions(QObject):
         self.copy_error = self._action("copy", self.tr("Copy &error"), "Ctrl+Shift+C",
                                        self.tr("Copy the error or stale reason of the selected "
                                                "jobs"), self.do_copy_error)
+        self.send_batch_tip = self.tr(
+            "Send the selected queued jobs to the provider's Batch API: half the price, "
+            "answers within 24 hours")
+        self.send_batch = self._action("hourglass", self.tr("Send as &batch"), "Ctrl+B",
+                                       self.send_batch_tip, self.do_send_batch)
         self.export = self._action("export", self.tr("&Export…"), "Ctrl+E",
                                    self.tr("Export the selected jobs as Markdown, JSON or CSV"),
                                    lambda: self.do_export(None))
@@ -119,7 +128,7 @@ class JobActions(QObject):
         self.move_menu.addActions([self.move_top, self.move_up, self.move_down,
                                    self.move_bottom])
         self.selection_actions = [self.retrigger, self.rerun_larger, self.cancel, self.remove,
-                                  self.move_top,
+                                  self.send_batch, self.move_top,
                                   self.move_up, self.move_down, self.move_bottom,
                                   self.open_document, self.copy_error, self.export]
         self.update_enabled()
@@ -140,7 +149,7 @@ class JobActions(QObject):
         return [self.start_pause, self.retry_now, self.retrigger, self.rerun_larger,
                 self.retrigger_all_stale,
                 self.retry_failed, self.cancel, self.remove, self.clear_finished,
-                self.move_top, self.move_up, self.move_down, self.move_bottom,
+                self.send_batch, self.move_top, self.move_up, self.move_down, self.move_bottom,
                 self.open_document, self.copy_error, self.export]
 
     def refresh_icons(self) -> None:
@@ -164,6 +173,14 @@ class JobActions(QObject):
         self.cancel.setEnabled(bool(states & ACTIVE_STATES))
         self.remove.setEnabled(bool(states & REMOVABLE_STATES))
         movable = JobState.QUEUED in states
+        # Without a Batch API in the settings the action says why instead of failing later.
+        refusal = self.engine.batch_refusal()
+        self.send_batch.setEnabled(movable and refusal is None)
+        tip = (batch_texts.refusal_text(self.engine.settings, refusal) if refusal
+               else self.send_batch_tip)
+        if self.send_batch.toolTip() != tip:
+            self.send_batch.setToolTip(tip)
+            self.send_batch.setStatusTip(tip)
         for action in (self.move_top, self.move_up, self.move_down, self.move_bottom):
             action.setEnabled(movable)
         self.move_menu.setEnabled(movable)
@@ -217,6 +234,9 @@ class JobActions(QObject):
     async def _toggle_pause(self) -> None:
         if self.paused:
             await self.engine.resume()
+            if self.engine.batch_runner is not None:
+                # Batches held by the pause go out now, not at the runner's next look.
+                self.engine.batch_runner.wake()
             self.notify(self.tr("Queue resumed."))
         else:
             await self.engine.pause()
@@ -306,6 +326,31 @@ class JobActions(QObject):
     async def _clear_finished(self) -> None:
         removed = await self.engine.clear_finished()
         self.notify(self.tr("%n finished job(s) removed.", "", len(removed)))
+
+    def do_send_batch(self, ids: Sequence[int] | None = None) -> asyncio.Task[None] | None:
+        chosen = list(ids) if ids is not None else self._ids({JobState.QUEUED})
+        if not chosen:
+            return None
+        return self.runner.start(self._send_batch(chosen), self.tr("Sending jobs as a batch"))
+
+    async def _send_batch(self, ids: list[int]) -> None:
+        refusal = self.engine.batch_refusal()
+        if refusal:  # said in the window's language, as the disabled action's tooltip says it
+            self.show_problem(self.tr("The jobs were not sent as a batch."),
+                              batch_texts.refusal_text(self.engine.settings, refusal))
+            return
+        try:
+            batch = await self.engine.submit_batch(ids)
+        except ValueError:  # they were claimed, cancelled or removed meanwhile
+            self.show_problem(self.tr("The jobs were not sent as a batch."), self.tr(
+                "None of them is waiting in the queue any more: only queued jobs can be sent "
+                "as a batch."))
+            return
+        except SettingsError as exc:  # said to the person, not a crash
+            self.show_problem(self.tr("The jobs were not sent as a batch."), str(exc))
+            return
+        self.notify(fmt.fill(self.tr("%n job(s) sent as batch %1: answers come back within "
+                                     "24 hours, at half the price.", "", len(ids)), batch.id))
 
     def do_move(self, where: str) -> asyncio.Task[None] | None:
         ids = self._ids({JobState.QUEUED})

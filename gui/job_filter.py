@@ -59,6 +59,7 @@ class JobFilter(QAbstractProxyModel):
         super().__init__(parent)
         self._states: frozenset[JobState] | None = None
         self._words: tuple[str, ...] = ()
+        self._batch: int | None = None  # only the jobs of this provider batch
         self._column = Column.POSITION
         self._order = ASCENDING
         self._keys: list[SortKey] = []  # ascending; row r shows _keys[r] (or from the end)
@@ -81,6 +82,16 @@ class JobFilter(QAbstractProxyModel):
         wanted = None if states is None else frozenset(states)
         if wanted != self._states:
             self._states = wanted
+            self._relayout()
+
+    @property
+    def batch(self) -> int | None:
+        return self._batch
+
+    def set_batch(self, batch_id: int | None) -> None:
+        """Show only the jobs of one provider batch (the Batches pane asks), or all."""
+        if batch_id != self._batch:
+            self._batch = batch_id
             self._relayout()
 
     def set_search(self, text: str) -> None:
@@ -139,6 +150,8 @@ class JobFilter(QAbstractProxyModel):
     def accepts(self, job: Job) -> bool:
         if self._states is not None and job.state not in self._states:
             return False
+        if self._batch is not None and job.batch_id != self._batch:
+            return False
         if not self._words:
             return True
         haystack = "\n".join((
@@ -153,7 +166,7 @@ class JobFilter(QAbstractProxyModel):
 
     def _computed_keys(self, jobs: Iterable[Job]) -> list[SortKey]:
         value = self.source_jobs().sort_key_function(self._column)
-        if self._states is None and not self._words:
+        if self._states is None and not self._words and self._batch is None:
             return sorted([(value(job), job.id) for job in jobs])
         accepts = self.accepts
         return sorted([(value(job), job.id) for job in jobs if accepts(job)])

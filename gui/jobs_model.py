@@ -36,6 +36,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from core.batches import Batch
 from core.clock import Clock
 from core.events import (
     Event,
@@ -47,7 +48,7 @@ from core.events import (
 )
 from core.jobs import Job
 from core.states import ACTIVE_STATES, OUTPUT_TRUNCATED, JobState
-from gui import core_texts
+from gui import batch_texts, core_texts
 from gui import formatting as fmt
 from gui.icons import cut_off_icon, state_icon
 from gui.tasks import TaskRunner
@@ -96,8 +97,8 @@ COLUMN_FIELDS: dict[Column, tuple[str, ...]] = {
     Column.POSITION: ("state", "priority", "position"),
     Column.DOCUMENT: ("path",),
     Column.PROFILE: ("profile",),
-    Column.STATE: ("state", "finished_at", "stale_reason", "error_kind", "doubt"),
-    Column.PROGRESS: ("state", "parts_done", "parts_planned", "part_fraction"),
+    Column.STATE: ("state", "finished_at", "stale_reason", "error_kind", "doubt", "batch_id"),
+    Column.PROGRESS: ("state", "parts_done", "parts_planned", "part_fraction", "batch_id"),
     Column.ETA: ("state",),
     Column.ATTEMPTS: ("state", "attempts", "max_attempts"),
     Column.TOKENS: ("prompt_tokens", "completion_tokens"),
@@ -257,6 +258,9 @@ class JobsModel(QAbstractTableModel):
         self._queue: list[QueueKey] = []
         self._queue_key: dict[int, QueueKey] = {}
         self._running: dict[int, Job] = {}
+        # Provider batches by id: a job in one shows the batch's stage and progress instead
+        # of its own calls' (it makes none while the provider holds it).
+        self._batches: dict[int, Batch] = {}
         self._history_before: int | None = None
         self._history_done = source is None
         self._loaded_once = False
@@ -378,6 +382,17 @@ class JobsModel(QAbstractTableModel):
         self.derived_changed.emit()
         self.etas_changed.emit()
 
+    def set_batch(self, batch: Batch) -> None:
+        """A batch changed: its jobs' cells (computed when painted) show the new stage."""
+        self._batches[batch.id] = batch
+        self.derived_changed.emit()
+
+    def batch_of(self, job: Job) -> Batch | None:
+        """The batch a running job is in, when the window knows it."""
+        if job.batch_id is None or job.state != JobState.RUNNING:
+            return None
+        return self._batches.get(job.batch_id)
+
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
@@ -452,7 +467,8 @@ class JobsModel(QAbstractTableModel):
         if role == _JOB_ID:
             return job.id
         if role == _PROGRESS:
-            return job.progress
+            batch = self.batch_of(job)
+            return job.progress if batch is None else batch_texts.fraction(batch)
         return None
 
     def _display(self, job: Job, column: Column) -> str:
@@ -465,6 +481,10 @@ class JobsModel(QAbstractTableModel):
         if column == Column.PROFILE:
             return core_texts.profile_name(job.profile)
         if column == Column.STATE:
+            if job.batch_id is not None and state == JobState.RUNNING:
+                batch = self._batches.get(job.batch_id)
+                return fmt.fill(translate("JobsModel", "batch %1"), job.batch_id) \
+                    if batch is None else batch_texts.job_state_text(batch)
             label = fmt.state_label(state)
             if state == JobState.STALE and job.finished_at:
                 since = max(0.0, self.clock.wall() - job.finished_at)
@@ -477,6 +497,9 @@ class JobsModel(QAbstractTableModel):
                 return translate("JobsModel", "Done, text doubtful")
             return label
         if column == Column.PROGRESS:
+            batch = self.batch_of(job)
+            if batch is not None:
+                return fmt.percent(batch_texts.fraction(batch))
             return fmt.percent(job.progress) if job.progress > 0 else ""
         if column == Column.ETA:
             if state not in ACTIVE_STATES:
@@ -525,6 +548,10 @@ class JobsModel(QAbstractTableModel):
             return text or None
         if column == Column.STATE and job.state == JobState.STALE:
             return core_texts.stale_reason(job.stale_reason)
+        if column == Column.STATE and (batch := self.batch_of(job)) is not None:
+            tip = translate("JobsModel", "Sent to the provider's Batch API (half price); its "
+                            "answers come back when the whole batch is done.")
+            return f"{tip}\n{batch.error}" if batch.error else tip
         if column == Column.STATE and is_cut_off(job):
             return core_texts.cut_off_detail(job.error)
         if column == Column.STATE and job.state == JobState.DONE and job.doubt:

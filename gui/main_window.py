@@ -52,7 +52,15 @@ from core import __version__
 from core import settings as settings_mod
 from core.documents import supported_suffixes
 from core.engine import Engine
-from core.events import Event, JobAdded, JobChanged, JobProgress, JobRemoved, QueueStateChanged
+from core.events import (
+    BatchChanged,
+    Event,
+    JobAdded,
+    JobChanged,
+    JobProgress,
+    JobRemoved,
+    QueueStateChanged,
+)
 from core.jobs import Job
 from core.profiles import BUILTIN_PROFILES
 from core.settings import Settings, SettingsError
@@ -63,6 +71,7 @@ from gui.action_factory import make_action
 from gui.adaptive_toolbar import AdaptiveToolBar
 from gui.add_report import AddReportDialog, AddSummary, summarize
 from gui.banner import Banner, QueueBanner, WaitInfo
+from gui.batches_pane import BatchesPane
 from gui.cell_delegate import CellDelegate
 from gui.detail_pane import DetailPane
 from gui.drop_overlay import DropOverlay
@@ -119,9 +128,12 @@ def fitted_column_widths(metrics: QFontMetrics, model: JobsModel) -> dict[Column
     stale = fmt.fill(translate("JobsModel", "%1, %2"), fmt.state_label(JobState.STALE),
                      fmt.ago(0))
     states = [fmt.state_label(s) for s in JobState]
+    # A job in a provider batch: "batch 12 · in progress 120/500" (batch_texts words it).
+    in_batch = fmt.fill(translate("BatchTexts", "batch %1 · %2 %3/%4"), 12,
+                        translate("BatchTexts", "in progress"), 120, 500)
     widths[Column.STATE] = max(widths[Column.STATE], min(
         MAX_FITTED, width(stale, translate("JobsModel", "Queued, will retry"),
-                          translate("JobsModel", "Done, cut off"), *states,
+                          translate("JobsModel", "Done, cut off"), in_batch, *states,
                           extra=CELL_PADDING + STATE_ICON)))
     widths[Column.PROFILE] = max(widths[Column.PROFILE], min(
         MAX_FITTED, width(*(core_texts.profile_name(p.name) for p in BUILTIN_PROFILES))))
@@ -196,6 +208,14 @@ class MainWindow(QMainWindow):
         self.folders_pane = FoldersPane(engine, runner, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.folders_pane)
         self.folders_pane.hide()  # shown when there are folders, or asked for
+        # Provider batches: a tab beside the folders, hidden until the queue has a batch.
+        self.batches_pane = BatchesPane(engine, runner, self.job_actions, self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.batches_pane)
+        self.tabifyDockWidget(self.folders_pane, self.batches_pane)
+        self.batches_pane.hide()
+        self.batches_pane.filter_changed.connect(self._batch_filter_changed)
+        self.job_actions.show_problem = lambda headline, detail: self.add_banner.set_message(
+            "error", headline, detail, closable=True)
         self._build_menus()
         self._build_toolbar()
         self.status = StatusSummaryBar(self)
@@ -387,7 +407,9 @@ class MainWindow(QMainWindow):
         job_menu.addSeparator()
         job_menu.addActions([a.retrigger, a.rerun_larger, a.cancel, a.remove])
         job_menu.addSeparator()
+        job_menu.addAction(a.send_batch)
         job_menu.addMenu(a.move_menu)
+        job_menu.setToolTipsVisible(True)  # a disabled "Send as batch" says why
 
         view_menu = bar.addMenu(self.tr("&View"))
         view_menu.addAction(self.find_action)
@@ -395,6 +417,10 @@ class MainWindow(QMainWindow):
         folders_action.setText(self.tr("&Folders"))
         folders_action.setShortcut(QKeySequence("Ctrl+Shift+F"))
         view_menu.addAction(folders_action)
+        batches_action = self.batches_pane.toggleViewAction()
+        batches_action.setText(self.tr("&Batches"))
+        batches_action.setShortcut(QKeySequence("Ctrl+Shift+B"))
+        view_menu.addAction(batches_action)
 
         help_menu = bar.addMenu(self.tr("&Help"))
         help_menu.addAction(self.about_action)
@@ -453,6 +479,9 @@ class MainWindow(QMainWindow):
         self.job_actions.set_paused(meta.paused)
         await self.job_actions.refresh_failed_kinds()
         await self.folders_pane.load()
+        await self.batches_pane.load()
+        for batch in self.batches_pane.batches.values():
+            self.model.set_batch(batch)
         self._show_settings_warnings()
         self._ticker.start()
 
@@ -484,6 +513,12 @@ class MainWindow(QMainWindow):
         if self.closing:
             return
         self.model.on_event(event)
+        if isinstance(event, BatchChanged):
+            # Its jobs' cells, the pane's row, and the counts of jobs waiting in batches.
+            self.model.set_batch(event.batch)
+            self.batches_pane.update_batch(event.batch)
+            self.summary.mark_dirty()
+            return
         if isinstance(event, QueueStateChanged):
             self.queue_banner.set_queue_state(event)
             self.job_actions.set_paused(event.paused)
@@ -543,6 +578,7 @@ class MainWindow(QMainWindow):
         if self.last_summary.active or (control is not None and control.locked_message):
             self.summary.mark_dirty()  # the ETA drifts while jobs run
         self._repaint_table()
+        self.batches_pane.tick()
 
     def _repaint_soon(self) -> None:
         if not self._repaint_timer.isActive():
@@ -580,6 +616,12 @@ class MainWindow(QMainWindow):
         self.job_actions.update_enabled(self.last_summary.counts)
         self.show_result_action.setEnabled(len(self.selected_jobs()) == 1)
 
+    def _batch_filter_changed(self, batch_id: object) -> None:
+        """The Batches pane shows one batch's jobs: on the All tab, as they are in any state."""
+        if batch_id is not None and self.tabs.states() is not None:
+            self.tabs.setCurrentIndex(self.tabs.index_of(None))
+        self.proxy.set_batch(batch_id if isinstance(batch_id, int) else None)
+
     def _states_changed(self, states: object) -> None:
         self.proxy.set_states(states)  # type: ignore[arg-type]
 
@@ -600,7 +642,8 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addActions([a.move_top, a.move_up, a.move_down, a.move_bottom])
         menu.addSeparator()
-        menu.addAction(a.export)
+        menu.addActions([a.send_batch, a.export])
+        menu.setToolTipsVisible(True)  # a disabled "Send as batch" says why
         menu.addSeparator()
         menu.addAction(a.retrigger_all_stale)
         menu.addMenu(a.retry_failed_menu)
@@ -806,9 +849,12 @@ class MainWindow(QMainWindow):
             self.splitter.setSizes([self.height() * 3 // 5, self.height() * 2 // 5])
         if not state.contains("windowState"):
             # the pane's first height: a few folders, the jobs keep most of the window
-            self.resizeDocks([self.folders_pane], [190], Qt.Orientation.Vertical)
+            self.resizeDocks([self.folders_pane, self.batches_pane], [190, 190],
+                             Qt.Orientation.Vertical)
             if self.folders_pane.folders:
                 self.folders_pane.show()  # a first start with watch folders (from the CLI)
+        if any(batch.open for batch in self.batches_pane.batches.values()):
+            self.batches_pane.appear()  # a batch at work is shown, whatever the last layout hid
         try:
             tab = int(state.value("tab", 0))
         except (TypeError, ValueError):

@@ -44,14 +44,18 @@ class ProgressDelegate(CellDelegate):
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, view_option, painter, widget)
         if not isinstance(job, Job):
             return
-        if job.progress <= 0 and job.state != JobState.RUNNING:
+        # The model's figure: a job in a provider batch shows how far its batch is.
+        progress = index.data(Role.PROGRESS)
+        if not isinstance(progress, float):
+            progress = job.progress
+        if progress <= 0 and job.state != JobState.RUNNING:
             return  # nothing done yet: an empty bar would only add noise
         bar = QStyleOptionProgressBar()
         bar.rect = self._bar_rect(option.rect)
         bar.minimum = 0
         bar.maximum = BAR_MAX
-        bar.progress = round(job.progress * BAR_MAX)
-        bar.text = fmt.percent(job.progress)
+        bar.progress = round(progress * BAR_MAX)
+        bar.text = fmt.percent(progress)
         bar.textVisible = True
         bar.state = QStyle.StateFlag.State_Horizontal
         palette = QPalette(option.palette)

@@ -22,10 +22,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from core.batches import Batch, batch_eta, cost
 from core.engine import Engine
 from core.eta import QueueEta
 from core.jobs import Job
-from core.states import ALL_STATES
+from core.states import ALL_STATES, JobState
 from gui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,36 @@ async def sliced_queue_eta(jobs: Sequence[Job], **inputs: Any) -> tuple[dict[int
     return eta.finish()
 
 
+def split_batch_jobs(jobs: Sequence[Job]) -> tuple[Sequence[Job], list[Job]]:
+    """The jobs the worker calls for, and those waiting in a provider batch.
+
+    A batch's jobs make no calls here: fed to the queue's schedule they would hold a call
+    slot each and push every queued job's ETA back.
+    """
+    in_batch = [j for j in jobs if j.batch_id is not None and j.state == JobState.RUNNING]
+    if not in_batch:
+        return jobs, []
+    return [j for j in jobs if j.batch_id is None or j.state != JobState.RUNNING], in_batch
+
+
+def with_batch_etas(
+    per_job: dict[int, float], total: float, in_batch: Sequence[Job],
+    batches: Sequence[Batch], now_wall: float,
+) -> tuple[dict[int, float], float]:
+    """Each batch job's ETA is its batch's (core.batches.batch_eta); the queue is done when
+    both the calls and the last batch are."""
+    if not in_batch:
+        return per_job, total
+    etas = {batch.id: batch_eta(batch, now_wall) for batch in batches}
+    per_job = dict(per_job)
+    for job in in_batch:
+        left = etas.get(job.batch_id) if job.batch_id is not None else None
+        if left is not None:
+            per_job[job.id] = left
+            total = max(total, left)
+    return per_job, total
+
+
 @dataclass(frozen=True)
 class QueueSummary:
     counts: dict[str, int] = field(default_factory=lambda: {str(s): 0 for s in ALL_STATES})
@@ -56,7 +87,9 @@ class QueueSummary:
     per_job: dict[int, float] = field(default_factory=dict)
     measured_at: float = 0.0  # engine.clock.now() when per_job was computed
     tokens: int = 0
+    batch_tokens: int = 0  # of the tokens, those answered through a batch (half price)
     cost: float = 0.0
+    batches: tuple[Batch, ...] = ()  # the open provider batches, newest first
     paused: bool = False
     wait_left: float = 0.0  # the worker's wait, as stored (for a window that only monitors)
     wait_kind: str | None = None
@@ -70,6 +103,16 @@ class QueueSummary:
     @property
     def active(self) -> int:
         return self.counts.get("queued", 0) + self.counts.get("running", 0)
+
+    @property
+    def in_batches(self) -> int:
+        """Running jobs the provider holds in open batches (they make no calls here)."""
+        return sum(batch.jobs for batch in self.batches)
+
+    @property
+    def working(self) -> int:
+        """Active jobs this queue still calls for itself: not those waiting in a batch."""
+        return max(0, self.active - self.in_batches)
 
 
 class SummaryRefresher(QObject):
@@ -150,6 +193,8 @@ class SummaryRefresher(QObject):
         counts = await engine.counts()
         totals = await engine.totals()
         tokens = int(totals["prompt_tokens"] + totals["completion_tokens"])
+        batch_tokens = int(totals.get("batch_tokens", 0))
+        batches = tuple(await engine.batches(open_only=True))
         eta_total: float | None = 0.0
         per_job: dict[int, float] = {}
         now = engine.clock.now()
@@ -167,7 +212,10 @@ class SummaryRefresher(QObject):
                     per_job, eta_total = await engine.eta()
                 else:
                     inputs = await engine.eta_inputs()
-                    per_job, eta_total = await sliced_queue_eta(self.active_jobs(), **inputs)
+                    jobs, in_batch = split_batch_jobs(self.active_jobs())
+                    per_job, eta_total = await sliced_queue_eta(jobs, **inputs)
+                    per_job, eta_total = with_batch_etas(per_job, eta_total, in_batch,
+                                                         batches, engine.clock.wall())
                 self._eta_read = time.monotonic()
                 self._last_eta = (per_job, eta_total, now)
             except Exception as exc:  # bad provider settings must not break the counts
@@ -183,7 +231,10 @@ class SummaryRefresher(QObject):
             per_job=per_job,
             measured_at=now,
             tokens=tokens,
-            cost=tokens / 1000 * engine.settings.price_per_1k_tokens,
+            batch_tokens=batch_tokens,
+            # Batch tokens at the batch price: the provider charges half for them.
+            cost=cost(tokens, batch_tokens, engine.settings.price_per_1k_tokens),
+            batches=batches,
             wait_left=left,
             wait_kind=kind,
             wait_reason=reason,

@@ -10,6 +10,10 @@ by another process. A summary read that started before the latest activity may s
 idle queue (a job added and finished between two reads); it is not taken as the end of a
 spell: ``SummaryRefresher`` numbers its reads, and the spell ends only on a read that started
 after the last job was queued.
+
+Jobs waiting in a provider batch do not keep a spell going: the provider may take hours. The
+spell ends when the calls are done, its notification says how many jobs the batches still hold
+("5 done · 40 waiting in 1 batch"), and a batch's jobs coming back end a spell of their own.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from gui import batch_texts
 from gui import formatting as fmt
 from gui.queue_summary import QueueSummary
 
@@ -35,6 +40,7 @@ class QueueWatch(QObject):
         self._baseline: dict[str, int] | None = None
         self._spell = False  # work was seen since the baseline
         self._activity_read = 0  # the first summary read that can see the latest activity
+        self._in_batches = 0  # jobs in batches at the last end of a spell
         self.latest = QueueSummary()
         self.notified = 0  # notifications sent so far (for tests and the log)
 
@@ -48,20 +54,23 @@ class QueueWatch(QObject):
         counts = summary.counts
         if self._baseline is None:
             self._baseline = dict(counts)
-        if summary.active > 0:
+        if summary.working > 0:
             self._spell = True
             return
         if summary.read_number < self._activity_read:
             return  # this read began before the latest job was queued: not the end yet
-        if self._spell:
-            self._spell_ended(counts)
+        # A batch's jobs came back (fewer wait in batches than at the last end): their own spell.
+        if self._spell or summary.in_batches < self._in_batches:
+            self._spell_ended(summary)
+        self._in_batches = summary.in_batches
         self._baseline = dict(counts)
         self._spell = False
 
-    def _spell_ended(self, counts: dict[str, int]) -> None:
+    def _spell_ended(self, summary: QueueSummary) -> None:
+        counts = summary.counts
         done, failed = self._delta(counts, "done"), self._delta(counts, "failed")
         if not done and not failed:
-            return  # only cancelled or removed: nothing worth a notification
+            return  # only cancelled, removed or sent as a batch: nothing worth a notification
         if not self.notifications_on():
             return
         if failed:
@@ -69,6 +78,9 @@ class QueueWatch(QObject):
                                fmt.integer(failed))
         else:
             message = self.tr("%n done", "", done)
+        if summary.in_batches:
+            message = fmt.fill(self.tr("%1 · %2"), message, batch_texts.waiting_text(
+                summary.in_batches, len(summary.batches)))
         self.notified += 1
         self.queue_emptied.emit(self.tr("The queue is empty"), message)
 
@@ -88,7 +100,12 @@ class QueueWatch(QObject):
         finished = sum(self._delta(summary.counts, state) for state in FINISHED)
         total = finished + active
         if summary.eta_total is None:
-            return fmt.fill(self.tr("Paceline — %1 of %2 done"), fmt.integer(finished),
+            text = fmt.fill(self.tr("Paceline — %1 of %2 done"), fmt.integer(finished),
                             fmt.integer(total))
-        return fmt.fill(self.tr("Paceline — %1 of %2 done, ETA %3"), fmt.integer(finished),
-                        fmt.integer(total), fmt.duration(summary.eta_total))
+        else:
+            text = fmt.fill(self.tr("Paceline — %1 of %2 done, ETA %3"), fmt.integer(finished),
+                            fmt.integer(total), fmt.duration(summary.eta_total))
+        if summary.in_batches:
+            text = fmt.fill(self.tr("%1 · %2"), text, batch_texts.waiting_text(
+                summary.in_batches, len(summary.batches)))
+        return text

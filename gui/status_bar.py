@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from core import effective_config, providers
 from core.settings import Settings
-from gui import core_texts
+from gui import batch_texts, core_texts
 from gui import formatting as fmt
 from gui.queue_summary import QueueSummary
 
@@ -35,6 +35,10 @@ class StatusSummaryBar(QStatusBar):
         else:
             self.eta_label.setText(fmt.fill(self.tr("ETA %1 for %n job(s)", "", summary.active),
                                             fmt.duration(summary.eta_total)))
+        if summary.in_batches:  # the provider holds these: hours, not minutes, away
+            self.eta_label.setText(fmt.fill(self.tr("%1 · %2"), self.eta_label.text(),
+                                            batch_texts.waiting_text(summary.in_batches,
+                                                                     len(summary.batches))))
         self.totals_label.setText(fmt.fill(
             self.tr("%1 done · %2 failed · %3 stale"),
             fmt.integer(counts.get("done", 0)), fmt.integer(counts.get("failed", 0)),
@@ -43,9 +47,12 @@ class StatusSummaryBar(QStatusBar):
         if settings.price_per_1k_tokens > 0:
             tokens = fmt.fill(self.tr("%1 · cost %2"), tokens, fmt.money(summary.cost))
         self.tokens_label.setText(tokens)
-        self.tokens_label.setToolTip(fmt.fill(
-            self.tr("Price per 1,000 tokens: %1 (set in Settings)"),
-            fmt.money(settings.price_per_1k_tokens)))
+        tip = fmt.fill(self.tr("Price per 1,000 tokens: %1 (set in Settings)"),
+                       fmt.money(settings.price_per_1k_tokens))
+        if summary.batch_tokens:
+            tip = fmt.fill(self.tr("%1\n%2 of the tokens went through batches, at half the "
+                                   "price"), tip, fmt.integer(summary.batch_tokens))
+        self.tokens_label.setToolTip(tip)
         self.engine_label.setText(self.engine_text(settings))
 
     def engine_text(self, settings: Settings) -> str:
