@@ -179,6 +179,274 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
     </message>
 </context>
 <context>
+    <name>BatchTexts</name>
+    <message>
+        <location filename="../../gui/batch_texts.py" line="+23"/>
+        <source>preparing</source>
+        <translation>wird vorbereitet</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>uploading</source>
+        <translation>wird hochgeladen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>creating</source>
+        <translation>wird angelegt</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>downloading</source>
+        <translation>wird heruntergeladen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+8"/>
+        <source>cancelled</source>
+        <translation>abgebrochen</translation>
+    </message>
+    <message>
+        <location line="-4"/>
+        <source>validating</source>
+        <translation>wird geprüft</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location filename="../../gui/main_window.py" line="+133"/>
+        <source>in progress</source>
+        <translation>in Arbeit</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>finalizing</source>
+        <translation>wird abgeschlossen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>cancelling</source>
+        <translation>wird abgebrochen</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>expired</source>
+        <translation>abgelaufen</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>failed</source>
+        <translation>fehlgeschlagen</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>finished</source>
+        <translation>fertig</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>%1 %2 / %3</source>
+        <translation>%1 %2 / %3</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>batch %1 · %2</source>
+        <translation>Batch %1 · %2</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location filename="../../gui/main_window.py" line="-1"/>
+        <source>batch %1 · %2 %3/%4</source>
+        <translation>Batch %1 · %2 %3/%4</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>%1 waiting in 1 batch</source>
+        <translation>noch %1 in 1 Batch</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1 waiting in %2 batches</source>
+        <translation>noch %1 in %2 Batches</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Batch mode sends documents to a provider&apos;s Batch API; the offline analyzer has none. Choose DashScope (mainland China), OpenAI or a custom URL in Settings.</source>
+        <translation>Der Batch-Modus sendet Dokumente an die Batch-API eines Anbieters; die Offline-Analyse hat keine. Wählen Sie in den Einstellungen DashScope (Festlandchina), OpenAI oder eine eigene URL.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>%1 offers no Batch API Paceline can use. DashScope&apos;s batch service is in its mainland China region: choose that preset, OpenAI or a custom URL whose server has one.</source>
+        <translation>%1 bietet keine Batch-API, die Paceline nutzen kann. DashScopes Batch-Dienst liegt in der Region Festlandchina: wählen Sie diese Vorgabe, OpenAI oder eine eigene URL, deren Server eine hat.</translation>
+    </message>
+</context>
+<context>
+    <name>BatchesPane</name>
+    <message>
+        <location filename="../../gui/batches_pane.py" line="+59"/>
+        <source>Batches</source>
+        <translation>Batch-Läufe</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Batch</source>
+        <translation>Nr.</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Stage</source>
+        <translation>Stand</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Progress</source>
+        <translation>Fortschritt</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>ETA</source>
+        <translation>Restzeit</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Created</source>
+        <translation>Angelegt</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Expires</source>
+        <translation>Läuft ab</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Problem</source>
+        <translation>Störung</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Show its jobs</source>
+        <translation>Seine Aufträge zeigen</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Show only the selected batch&apos;s jobs in the job list</source>
+        <translation>Nur die Aufträge des gewählten Batches in der Auftragsliste zeigen</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Check now</source>
+        <translation>Jetzt nachsehen</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+204"/>
+        <source>Cancel batch</source>
+        <translation>Batch abbrechen</translation>
+    </message>
+    <message>
+        <location line="-202"/>
+        <source>Ask the provider to stop the batch; what it has already answered is kept</source>
+        <translation>Den Anbieter bitten, den Batch anzuhalten; schon Beantwortetes bleibt erhalten</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Download results…</source>
+        <translation>Ergebnisse herunterladen…</translation>
+    </message>
+    <message>
+        <location line="+75"/>
+        <source>%1 (cancel asked)</source>
+        <translation>%1 (Abbruch erbeten)</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>%1 requests: %2 answered, %3 refused</source>
+        <translation>%1 Anfragen: %2 beantwortet, %3 abgelehnt</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>%n job(s) waiting in it</source>
+        <translation>
+            <numerusform>%n Auftrag wartet darin</numerusform>
+            <numerusform>%n Aufträge warten darin</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>At the provider: %1</source>
+        <translation>Beim Anbieter: %1</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>≈ %1</source>
+        <translation>≈ %1</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>now</source>
+        <translation>jetzt</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>in %1</source>
+        <translation>noch %1</translation>
+    </message>
+    <message>
+        <location line="+51"/>
+        <source>Ask the provider about the batches now instead of at the next check</source>
+        <translation>Den Anbieter jetzt nach den Batches fragen statt erst beim nächsten Nachsehen</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Another Paceline process runs the batches: it checks them</source>
+        <translation>Ein anderer Paceline-Prozess führt die Batches aus: er sieht nach ihnen</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Export the batch&apos;s finished jobs as Markdown, JSON or CSV</source>
+        <translation>Die fertigen Aufträge des Batches als Markdown, JSON oder CSV exportieren</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The answers come back when the whole batch is done</source>
+        <translation>Die Antworten kommen zurück, wenn der ganze Batch fertig ist</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Checking the batches now.</source>
+        <translation>Die Batches werden jetzt nachgesehen.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Cancel batch %1? The provider stops it; answers it already has are kept, the other jobs fail as cancelled and can be re-triggered.</source>
+        <translation>Batch %1 abbrechen? Der Anbieter hält ihn an; Antworten, die er schon hat, bleiben erhalten, die übrigen Aufträge schlagen als abgebrochen fehl und können neu angestoßen werden.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Cancelling a batch</source>
+        <translation>Abbrechen eines Batches</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The batch was not cancelled.</source>
+        <translation>Der Batch wurde nicht abgebrochen.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Cancelling batch %1.</source>
+        <translation>Batch %1 wird abgebrochen.</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Exporting a batch&apos;s results</source>
+        <translation>Exportieren der Ergebnisse eines Batches</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Batch %1 has no finished jobs to export.</source>
+        <translation>Batch %1 hat keine fertigen Aufträge zum Exportieren.</translation>
+    </message>
+</context>
+<context>
     <name>CoreTexts</name>
     <message>
         <location filename="../../gui/core_texts.py" line="+34"/>
@@ -656,6 +924,11 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
     </message>
     <message>
         <location line="+3"/>
+        <source>Sent in batch %1 to the provider&apos;s Batch API: the result comes back when the whole batch is done.</source>
+        <translation>In Batch %1 an die Batch-API des Anbieters gesendet: das Ergebnis kommt zurück, wenn der ganze Batch fertig ist.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Working on it: %1 of %2 parts done.</source>
         <translation>In Arbeit: %1 von %2 Teilen erledigt.</translation>
     </message>
@@ -976,13 +1249,13 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
 <context>
     <name>JobActions</name>
     <message>
-        <location filename="../../gui/job_actions.py" line="+65"/>
-        <location line="+123"/>
+        <location filename="../../gui/job_actions.py" line="+69"/>
+        <location line="+136"/>
         <source>&amp;Pause queue</source>
         <translation>Warteschlange &amp;anhalten</translation>
     </message>
     <message>
-        <location line="-122"/>
+        <location line="-135"/>
         <source>Pause or resume the queue</source>
         <translation>Warteschlange anhalten oder fortsetzen</translation>
     </message>
@@ -1127,6 +1400,16 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <translation>Fehler oder Unterbrechungsgrund der ausgewählten Aufträge kopieren</translation>
     </message>
     <message>
+        <location line="+3"/>
+        <source>Send the selected queued jobs to the provider&apos;s Batch API: half the price, answers within 24 hours</source>
+        <translation>Die gewählten wartenden Aufträge an die Batch-API des Anbieters senden: halber Preis, Antworten binnen 24 Stunden</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Send as &amp;batch</source>
+        <translation>Als &amp;Batch senden</translation>
+    </message>
+    <message>
         <location line="+2"/>
         <source>&amp;Export…</source>
         <translation>E&amp;xportieren…</translation>
@@ -1147,7 +1430,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <translation>&amp;Verschieben</translation>
     </message>
     <message>
-        <location line="+66"/>
+        <location line="+74"/>
         <source>Resume &amp;queue</source>
         <translation>Warteschlange fo&amp;rtsetzen</translation>
     </message>
@@ -1177,7 +1460,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <translation>Anhalten oder Fortsetzen der Warteschlange</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+8"/>
         <source>Queue resumed.</source>
         <translation>Warteschlange fortgesetzt.</translation>
     </message>
@@ -1292,6 +1575,31 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
     </message>
     <message>
         <location line="+6"/>
+        <source>Sending jobs as a batch</source>
+        <translation>Senden von Aufträgen als Batch</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <location line="+6"/>
+        <location line="+5"/>
+        <source>The jobs were not sent as a batch.</source>
+        <translation>Die Aufträge wurden nicht als Batch gesendet.</translation>
+    </message>
+    <message>
+        <location line="-4"/>
+        <source>None of them is waiting in the queue any more: only queued jobs can be sent as a batch.</source>
+        <translation>Keiner davon wartet mehr in der Warteschlange: nur wartende Aufträge lassen sich als Batch senden.</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+6"/>
+        <source>%n job(s) sent as batch %1: answers come back within 24 hours, at half the price.</source>
+        <translation>
+            <numerusform>%n Auftrag als Batch %1 gesendet: die Antworten kommen binnen 24 Stunden zurück, zum halben Preis.</numerusform>
+            <numerusform>%n Aufträge als Batch %1 gesendet: die Antworten kommen binnen 24 Stunden zurück, zum halben Preis.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Reordering the queue</source>
         <translation>Umsortieren der Warteschlange</translation>
     </message>
@@ -1375,12 +1683,12 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
 <context>
     <name>JobsModel</name>
     <message>
-        <location filename="../../gui/jobs_model.py" line="+298"/>
+        <location filename="../../gui/jobs_model.py" line="+302"/>
         <source>Loading older jobs</source>
         <translation>Laden älterer Aufträge</translation>
     </message>
     <message>
-        <location line="+103"/>
+        <location line="+114"/>
         <source>#</source>
         <translation>#</translation>
     </message>
@@ -1456,13 +1764,18 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
     </message>
     <message>
         <location line="+52"/>
-        <location filename="../../gui/main_window.py" line="+119"/>
+        <source>batch %1</source>
+        <translation>Batch %1</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <location filename="../../gui/main_window.py" line="-4"/>
         <source>%1, %2</source>
         <translation>%1, %2</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location filename="../../gui/main_window.py" line="+4"/>
+        <location filename="../../gui/main_window.py" line="+7"/>
         <source>Queued, will retry</source>
         <translation>Wartend, neuer Versuch folgt</translation>
     </message>
@@ -1478,7 +1791,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <translation>Fertig, Text zweifelhaft</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+11"/>
         <source>≈ %1</source>
         <translation>≈ %1</translation>
     </message>
@@ -1497,7 +1810,12 @@ Error kind: %2</source>
 Fehlerart: %2</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+6"/>
+        <source>Sent to the provider&apos;s Batch API (half price); its answers come back when the whole batch is done.</source>
+        <translation>An die Batch-API des Anbieters gesendet (halber Preis); die Antworten kommen zurück, wenn der ganze Batch fertig ist.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>The text read from it looks garbled: %1</source>
         <translation>Der daraus gelesene Text sieht verstümmelt aus: %1</translation>
     </message>
@@ -1515,7 +1833,7 @@ Fehlerart: %2</translation>
         <translation>Paceline</translation>
     </message>
     <message>
-        <location line="+105"/>
+        <location line="+113"/>
         <source>Add &amp;files…</source>
         <translation>&amp;Dateien hinzufügen…</translation>
     </message>
@@ -1610,7 +1928,7 @@ Fehlerart: %2</translation>
         <translation>&amp;Auftrag</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+9"/>
         <source>&amp;View</source>
         <translation>A&amp;nsicht</translation>
     </message>
@@ -1618,6 +1936,11 @@ Fehlerart: %2</translation>
         <location line="+3"/>
         <source>&amp;Folders</source>
         <translation>&amp;Ordner</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>&amp;Batches</source>
+        <translation>Batch-&amp;Läufe</translation>
     </message>
     <message>
         <location line="+4"/>
@@ -1630,7 +1953,7 @@ Fehlerart: %2</translation>
         <translation>Hauptleiste</translation>
     </message>
     <message>
-        <location line="+63"/>
+        <location line="+66"/>
         <source>Some saved settings could not be used: Paceline uses their defaults. Fix them in Settings.</source>
         <translation>Einige gespeicherte Einstellungen waren unbrauchbar: Paceline nimmt für sie die Standardwerte. Korrigieren Sie sie in den Einstellungen.</translation>
     </message>
@@ -1640,12 +1963,12 @@ Fehlerart: %2</translation>
         <translation>Einstellungen…</translation>
     </message>
     <message>
-        <location line="+65"/>
+        <location line="+71"/>
         <source>Reading the failed jobs</source>
         <translation>Lesen der fehlgeschlagenen Aufträge</translation>
     </message>
     <message numerus="yes">
-        <location line="+81"/>
+        <location line="+89"/>
         <source>Adding %n item(s)…</source>
         <translation>
             <numerusform>%n Element wird aufgenommen…</numerusform>
@@ -1766,7 +2089,7 @@ Eine Warteschlange für Dokumentanalysen über ratenbegrenzte Sprachmodell-APIs.
 Datenordner: %2</translation>
     </message>
     <message>
-        <location line="+112"/>
+        <location line="+115"/>
         <source>%1: %2</source>
         <translation>%1: %2</translation>
     </message>
@@ -1884,7 +2207,7 @@ Datenordner: %2</translation>
 <context>
     <name>QueueWatch</name>
     <message>
-        <location filename="../../gui/queue_watch.py" line="+68"/>
+        <location filename="../../gui/queue_watch.py" line="+77"/>
         <source>%1 done, %2 failed</source>
         <translation>%1 erledigt, %2 fehlgeschlagen</translation>
     </message>
@@ -1898,6 +2221,12 @@ Datenordner: %2</translation>
     </message>
     <message>
         <location line="+2"/>
+        <location line="+27"/>
+        <source>%1 · %2</source>
+        <translation>%1 · %2</translation>
+    </message>
+    <message>
+        <location line="-24"/>
         <source>The queue is empty</source>
         <translation>Die Warteschlange ist leer</translation>
     </message>
@@ -1920,7 +2249,7 @@ Datenordner: %2</translation>
         <translation>Paceline – %1 von %2 erledigt</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Paceline — %1 of %2 done, ETA %3</source>
         <translation>Paceline – %1 von %2 erledigt, Restzeit %3</translation>
     </message>
@@ -1946,7 +2275,7 @@ Datenordner: %2</translation>
 <context>
     <name>SafeTextBrowser</name>
     <message>
-        <location filename="../../gui/detail_pane.py" line="-345"/>
+        <location filename="../../gui/detail_pane.py" line="-349"/>
         <source>Open link</source>
         <translation>Link öffnen</translation>
     </message>
@@ -2058,12 +2387,12 @@ Im Browser öffnen?</translation>
     </message>
     <message>
         <location line="+10"/>
-        <location line="+79"/>
+        <location line="+92"/>
         <source> characters</source>
         <translation> Zeichen</translation>
     </message>
     <message>
-        <location line="-76"/>
+        <location line="-89"/>
         <source>Longer documents are split into parts of this size; each part is one call.</source>
         <translation>Längere Dokumente werden in Teile dieser Größe zerlegt; jeder Teil ist ein Aufruf.</translation>
     </message>
@@ -2181,6 +2510,31 @@ Im Browser öffnen?</translation>
         <location line="+2"/>
         <source>Queue limit:</source>
         <translation>Grenze der Warteschlange:</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>drops of more than </source>
+        <translation>bei mehr als </translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source> documents</source>
+        <translation> Dokumenten auf einmal</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>never by itself</source>
+        <translation>nie von selbst</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Send drops of more than this many documents to the provider&apos;s Batch API: half the price, answers within 24 hours. 0 means never by itself; selected queued jobs can still be sent with Job → Send as batch.</source>
+        <translation>Kommen mehr als so viele Dokumente auf einmal hinzu, gehen sie an die Batch-API des Anbieters: halber Preis, Antworten binnen 24 Stunden. 0 heißt nie von selbst; gewählte wartende Aufträge lassen sich weiter mit Auftrag → Als Batch senden schicken.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Send as a batch:</source>
+        <translation>Als Batch senden:</translation>
     </message>
     <message>
         <location line="+4"/>
@@ -2353,7 +2707,7 @@ Im Browser öffnen?</translation>
         <translation> s</translation>
     </message>
     <message>
-        <location line="+128"/>
+        <location line="+130"/>
         <location line="+9"/>
         <source>These settings cannot be saved.</source>
         <translation>Diese Einstellungen können nicht gespeichert werden.</translation>
@@ -2543,6 +2897,11 @@ Im Browser öffnen?</translation>
     </message>
     <message>
         <location line="+3"/>
+        <source>%1 · %2</source>
+        <translation>%1 · %2</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>%1 done · %2 failed · %3 stale</source>
         <translation>%1 erledigt · %2 fehlgeschlagen · %3 unterbrochen</translation>
     </message>
@@ -2557,12 +2916,19 @@ Im Browser öffnen?</translation>
         <translation>%1 · Kosten %2</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>Price per 1,000 tokens: %1 (set in Settings)</source>
         <translation>Preis pro 1.000 Tokens: %1 (in den Einstellungen festgelegt)</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+3"/>
+        <source>%1
+%2 of the tokens went through batches, at half the price</source>
+        <translation>%1
+%2 der Tokens liefen über Batches, zum halben Preis</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Unknown service %1: choose one in Settings</source>
         <translation>Unbekannter Dienst %1: Wählen Sie einen in den Einstellungen</translation>
     </message>
@@ -2598,7 +2964,7 @@ Im Browser öffnen?</translation>
 <context>
     <name>SummaryRefresher</name>
     <message>
-        <location filename="../../gui/queue_summary.py" line="+121"/>
+        <location filename="../../gui/queue_summary.py" line="+164"/>
         <source>Reading the queue&apos;s totals</source>
         <translation>Lesen der Summen der Warteschlange</translation>
     </message>

@@ -14,6 +14,14 @@
     </message>
 </context>
 <context>
+    <name>BatchesPane</name>
+    <message numerus="yes">
+        <source>%n job(s) waiting in it</source>
+        <translation>
+            <numerusform>%n job waiting in it</numerusform><numerusform>%n jobs waiting in it</numerusform></translation>
+    </message>
+</context>
+<context>
     <name>DetailPane</name>
     <message numerus="yes">
         <source>%n job(s) selected</source>
@@ -73,6 +81,11 @@
         <source>%n finished job(s) removed.</source>
         <translation>
             <numerusform>%n finished job removed.</numerusform><numerusform>%n finished jobs removed.</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n job(s) sent as batch %1: answers come back within 24 hours, at half the price.</source>
+        <translation>
+            <numerusform>%n job sent as batch %1: answers come back within 24 hours, at half the price.</numerusform><numerusform>%n jobs sent as batch %1: answers come back within 24 hours, at half the price.</numerusform></translation>
     </message>
     <message numerus="yes">
         <source>Exported %n job(s) to %1.</source>
