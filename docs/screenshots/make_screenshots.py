@@ -4,12 +4,17 @@
     DISPLAY=:99 python docs/screenshots/make_screenshots.py            # light
     DISPLAY=:99 PACELINE_COLOR_SCHEME=dark python docs/screenshots/make_screenshots.py
     DISPLAY=:99 PACELINE_LANGUAGE=de python docs/screenshots/make_screenshots.py   # main-de
+    DISPLAY=:99 PACELINE_SCENE=batch python docs/screenshots/make_screenshots.py   # batch-light
 
 The scene is built through the application itself in a temporary PACELINE_HOME: a job left
 running by a "crashed" process (stale), five documents analysed offline (done, with results),
 then a paced OpenAI-compatible provider (the local fake server from the tests): its first
 call fails for good (failed), the next documents run in several parts with pauses between the
 calls (running, queued, the countdown banner). Nothing leaves the machine.
+
+The batch scene (PACELINE_SCENE=batch) sends a selection of 40 queued documents to the test
+Batch API server (tests/batch_server.py) with "Send as batch" and is taken while the provider
+works through them: the Batches pane with its counts, the jobs showing their batch's stage.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from gui.app import PacelineApp  # noqa: E402
 from gui.main_thread_gc import MainThreadGarbageCollector  # noqa: E402
 from gui.palette import apply_style, wanted_scheme  # noqa: E402
 from gui.translations import install_translators  # noqa: E402
+from tests.batch_server import BatchServer  # noqa: E402
 from tests.fake_provider import FakeProvider  # noqa: E402
 
 TOPICS = {
@@ -131,10 +137,62 @@ async def scene(home: Path, docs: dict[str, Path], out: Path) -> None:
     server.stop()
 
 
+async def batch_scene(home: Path, docs: dict[str, Path], out: Path) -> None:
+    # The provider answers a request every 0.3 s after 1 s of validating; looked at every 1 s.
+    server = BatchServer(validating_s=1.0, request_s=0.3, finalizing_s=30.0).__enter__()
+    os.environ["PACELINE_API_KEY"] = "sk-screenshot"
+    settings = replace(Settings(), provider="openai", preset="custom", api_base=server.url,
+                       model="qwen-plus", pause_s=0.5, batch_poll_s=1.0,
+                       price_per_1k_tokens=0.002)
+    app = PacelineApp(home, settings=settings)
+    window = await app.start()
+    window.resize(1280, 800)
+    # A few documents the usual way first, then 40 scans sent as a batch.
+    first = ["q3-board-minutes.txt", "customer-interviews.md", "release-plan.md"]
+    await window.add_paths([docs[n] for n in first])
+    await until(lambda: window.last_summary.counts.get("done") == 3)
+    await window.engine.pause()
+    scans = Path(next(iter(docs.values()))).parent / "scans"
+    scans.mkdir(exist_ok=True)
+    for n in range(1, 41):
+        (scans / f"invoice-2024-{n:03d}.txt").write_text(
+            f"Invoice {n}. " + "Services rendered, net 30 days, VAT included. " * 20,
+            encoding="utf-8")
+    await window.add_paths([scans])
+    await until(lambda: window.last_summary.counts.get("queued") == 40)
+    window.table.selectAll()
+    window._selection_changed()
+    await window.job_actions.do_send_batch()
+    await until(lambda: window.job_actions.paused)
+    await window.job_actions.toggle_pause()
+    rest = [n for n in TOPICS if n not in first][:2]
+    await window.add_paths([docs[n] for n in rest])  # queued behind, as normal calls
+
+    def working() -> bool:
+        batch = window.batches_pane.batches.get(1)
+        return batch is not None and batch.status == "in_progress" and batch.completed >= 12
+
+    await until(working, timeout=120)
+    window.add_banner.hide()
+    window.statusBar().clearMessage()  # the "queue is empty" note of the first three
+    window.table.clearSelection()
+    window.batches_pane.select_batch(1)
+    invoice = next(j for j in window.model.jobs() if j.name == "invoice-2024-003.txt")
+    window.select_job(invoice.id)
+    await asyncio.sleep(0.6)
+    window.grab().save(str(out), "PNG", 9)
+    print(f"saved {out} ({out.stat().st_size // 1024} KB)")
+    await app.shutdown()
+    server.__exit__(None, None, None)
+
+
 def main() -> int:
     scheme = os.environ.get("PACELINE_COLOR_SCHEME", "light")
     language = os.environ.get("PACELINE_LANGUAGE", "en")
+    batch = os.environ.get("PACELINE_SCENE") == "batch"
     name = f"main-{scheme}.png" if language == "en" else f"main-{language}.png"
+    if batch:
+        name = f"batch-{scheme}.png" if language == "en" else f"batch-{language}.png"
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / name
     with tempfile.TemporaryDirectory(prefix="paceline-shots-") as tmp:
         home = Path(tmp) / "home"
@@ -148,7 +206,7 @@ def main() -> int:
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         with loop, qt_workarounds.async_generator_hooks(loop):
-            loop.run_until_complete(scene(home, docs, out))
+            loop.run_until_complete((batch_scene if batch else scene)(home, docs, out))
     return 0
 
 
