@@ -100,7 +100,9 @@ class BatchRunner:
         self._stopping = False
 
     def wake(self) -> None:
-        """Look at the batches now (one was submitted or cancelled in this process)."""
+        """Look at every open batch now, polls not due yet too ("Check now", a submit, a
+        cancel or a resume in this process)."""
+        self._due.clear()
         self._wake.set()
 
     def stop(self) -> None:
@@ -343,6 +345,7 @@ class BatchRunner:
         changed = (info.status, info.counts.completed, info.counts.failed) != (
             batch.status, batch.completed, batch.failed)
         if info.finished:
+            self._due.pop(batch.id, None)  # its results are read at once, not a poll later
             await self.store.batch_step(batch.id, BatchStage.DOWNLOADING, **_counts(info))
             return True
         if changed or cancel:

@@ -380,6 +380,8 @@ class Engine(QueueStatus, FolderDoor, BatchDoor):
 
     async def resume(self) -> None:
         await self.store.set_paused(False)
+        if self.batch_runner is not None:  # batches held by the pause go out now
+            self.batch_runner.wake()
 
     def retry_now(self) -> None:
         """End the wait now, here and in the stored waits every process reads."""

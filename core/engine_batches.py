@@ -45,8 +45,7 @@ class BatchDoor:
         """Why these settings cannot send a batch, said to the person; None when they can."""
         if self.settings.provider == "offline":
             return ("Batch mode sends documents to a provider's Batch API; the offline analyzer "
-                    "has none. Choose DashScope (mainland China), OpenAI or a custom URL in "
-                    "Settings.")
+                    "has none. Choose DashScope, OpenAI or a custom URL in Settings.")
         preset = providers.PRESETS.get(self.settings.preset)
         if preset is not None and not preset.batch:
             return (f"{preset.label} has no Batch API: a server on this machine answers at "

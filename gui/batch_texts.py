@@ -84,12 +84,12 @@ def refusal_text(settings: Settings, reason: str) -> str:
     language; a reason the window does not know is shown as the core words it."""
     if settings.provider == "offline":
         return translate("BatchTexts", "Batch mode sends documents to a provider's Batch API; "
-                         "the offline analyzer has none. Choose DashScope (mainland China), "
-                         "OpenAI or a custom URL in Settings.")
+                         "the offline analyzer has none. Choose DashScope, OpenAI or a custom "
+                         "URL in Settings.")
     preset = providers.PRESETS.get(settings.preset)
     if preset is not None and not preset.batch:
         return fmt.fill(translate(
-            "BatchTexts", "%1 offers no Batch API Paceline can use. DashScope's batch service "
-            "is in its mainland China region: choose that preset, OpenAI or a custom URL whose "
-            "server has one."), core_texts.preset_label(settings.preset, preset.label))
+            "BatchTexts", "%1 has no Batch API: a server on this machine answers at once "
+            "anyway. Batch mode is for DashScope, OpenAI or a custom URL whose server has "
+            "one."), core_texts.preset_label(settings.preset, preset.label))
     return reason

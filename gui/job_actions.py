@@ -233,10 +233,7 @@ class JobActions(QObject):
 
     async def _toggle_pause(self) -> None:
         if self.paused:
-            await self.engine.resume()
-            if self.engine.batch_runner is not None:
-                # Batches held by the pause go out now, not at the runner's next look.
-                self.engine.batch_runner.wake()
+            await self.engine.resume()  # batches held by the pause go out now too
             self.notify(self.tr("Queue resumed."))
         else:
             await self.engine.pause()

@@ -270,13 +270,13 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
     </message>
     <message>
         <location line="+8"/>
-        <source>Batch mode sends documents to a provider&apos;s Batch API; the offline analyzer has none. Choose DashScope (mainland China), OpenAI or a custom URL in Settings.</source>
-        <translation>Der Batch-Modus sendet Dokumente an die Batch-API eines Anbieters; die Offline-Analyse hat keine. Wählen Sie in den Einstellungen DashScope (Festlandchina), OpenAI oder eine eigene URL.</translation>
+        <source>Batch mode sends documents to a provider&apos;s Batch API; the offline analyzer has none. Choose DashScope, OpenAI or a custom URL in Settings.</source>
+        <translation>Der Batch-Modus schickt Dokumente an die Batch-API eines Anbieters; die Offline-Analyse hat keine. Wählen Sie in den Einstellungen DashScope, OpenAI oder eine eigene URL.</translation>
     </message>
     <message>
         <location line="+5"/>
-        <source>%1 offers no Batch API Paceline can use. DashScope&apos;s batch service is in its mainland China region: choose that preset, OpenAI or a custom URL whose server has one.</source>
-        <translation>%1 bietet keine Batch-API, die Paceline nutzen kann. DashScopes Batch-Dienst liegt in der Region Festlandchina: wählen Sie diese Vorgabe, OpenAI oder eine eigene URL, deren Server eine hat.</translation>
+        <source>%1 has no Batch API: a server on this machine answers at once anyway. Batch mode is for DashScope, OpenAI or a custom URL whose server has one.</source>
+        <translation>%1 hat keine Batch-API: Ein Server auf diesem Rechner antwortet ohnehin sofort. Der Batch-Modus ist für DashScope, OpenAI oder eine eigene URL, deren Server eine hat.</translation>
     </message>
 </context>
 <context>
@@ -1460,7 +1460,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <translation>Anhalten oder Fortsetzen der Warteschlange</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+5"/>
         <source>Queue resumed.</source>
         <translation>Warteschlange fortgesetzt.</translation>
     </message>
