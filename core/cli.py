@@ -252,6 +252,8 @@ async def _run_worker(engine: Engine, until_empty: bool, watch: bool = False) ->
         interrupted = True
         sys.stderr.write("stopping: the running call is abandoned; queued jobs stay queued\n")
         worker.stop()
+        if engine.batch_runner is not None:  # batches stay with the provider; polled next run
+            engine.batch_runner.stop()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         # Windows event loops have no signal handlers; Ctrl-C then raises KeyboardInterrupt.

@@ -117,10 +117,12 @@ class BatchDoor:
         try:
             while True:
                 await worker.run(until_empty=until_empty)
-                if not until_empty:
+                if not until_empty or worker.stopping:
                     return
                 await batches
-                if not await self.store.has_queued():
+                # Combining calls a settled batch handed back wait in the queue: run them,
+                # unless the queue is paused (the worker ended for that, as it does alone).
+                if self.store.meta.paused or not await self.store.has_queued():
                     return
                 worker = self.worker = await self._make_worker()
                 batches = asyncio.ensure_future(runner.run(until_idle=True))

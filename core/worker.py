@@ -86,6 +86,11 @@ class Worker(JobSteps):
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def stopping(self) -> bool:
+        """Told to stop (a quit, Ctrl-C, a fatal storage error): its run ends for good."""
+        return self._stopping
+
     def stop(self, why: str = "when the worker stopped") -> None:
         """Stop claiming and cancel running jobs: a paid call in flight leaves its job to go
         stale; any other job (free offline work, or nothing sent yet) goes back to the queue
