@@ -140,3 +140,33 @@ def test_two_thousand_documents_through_a_batch_with_sigkills_at_every_step(
     finally:
         conn.close()
     print(f"kills: {kills}; uploads {uploads}, batches {creations}, jobs done {DOCS}")
+
+
+def test_ctrl_c_while_the_provider_works_on_a_batch_stops_at_once_and_keeps_the_batch(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    doc = tmp_path / "memo.txt"
+    doc.write_text("Memo MARK-1. Delivery confirmed.\n", encoding="utf-8")
+    log = tmp_path / "worker.log"
+    with BatchServer(now=time.time, validating_s=3600) as server:  # an hour of validating
+        (home / "settings.json").write_text(json.dumps({
+            "provider": "openai", "preset": "custom", "api_base": server.url,
+            "model": "qwen-plus", "batch_poll_s": 0.2}))  # fmt: skip
+        assert _cli(home, "add", str(doc)).returncode == 0
+        assert _cli(home, "batch", "submit", "--all-queued").returncode == 0
+        proc = _worker(home, log)
+        try:
+            deadline = time.time() + 60
+            while _stage(home) != "submitted":
+                assert time.time() < deadline, log.read_text()
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=30) == 130, log.read_text()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert _stage(home) == "submitted"  # with the provider still; the next run polls it
+    listed = _cli(home, "list", "--json")
+    assert [(j["state"], j["batch_id"]) for j in json.loads(listed.stdout)] == [("running", 1)]
