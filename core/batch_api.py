@@ -413,6 +413,7 @@ class BatchClient:
         self.queue = queue  # names this Paceline queue in each batch's metadata
         self.dashscope = dashscope
         self.max_bytes = DASHSCOPE_MAX_BYTES if dashscope else MAX_BYTES  # per batch file
+        self.max_requests = MAX_REQUESTS  # per batch file
         self.timeout_s = timeout_s
         self.files_page = files_page
         self.batches_page = batches_page

@@ -35,6 +35,7 @@ from core.batch_api import (
     BatchRequest,
     RequestTooLarge,
     build_files,
+    jsonl_line,
     parse_custom_id,
 )
 from core.batches import Batch, BatchStage, PlannedRequest
@@ -212,12 +213,23 @@ class BatchRunner:
         limits = replace(self.limits, render_images=analyzer.vision is not None)
         for lease in await self.store.batch_leases(batch.id):
             made = await self._requests_for(lease, model, limits)
+            size = sum(len(jsonl_line(request)) for request, _ in made)
+            if len(made) > self.client.max_requests or size > self.client.max_bytes:
+                # A document's parts go in one batch, so they come back together; one that
+                # alone is more than a whole batch file goes as normal calls.
+                await self.store.fail_job_in_batch(lease, "too_large", (
+                    f"{lease.job.name} makes {len(made):,} requests of {size:,} bytes in all, "
+                    f"more than one batch file may hold ({self.client.max_requests:,} "
+                    f"requests, {self.client.max_bytes:,} bytes). Re-trigger it to send it "
+                    "as normal calls."))
+                continue
             for request, plan in made:
                 requests.append(request)
                 planned[plan.custom_id] = plan
         while True:
             try:
-                files = build_files(requests, max_bytes=self.client.max_bytes)
+                files = build_files(requests, max_requests=self.client.max_requests,
+                                    max_bytes=self.client.max_bytes)
                 break
             except RequestTooLarge as exc:  # one giant part: that job fails, the rest go
                 found = parse_custom_id(exc.custom_id)

@@ -486,3 +486,48 @@ def test_a_paused_queue_sends_no_new_batch_but_keeps_polling_the_one_sent(
 
     _with_engine(tmp_path / "home", settings, clock, go)
     assert server.uploads == server.creations == 2
+
+
+def test_a_drop_over_the_providers_limits_becomes_several_batches(
+    tmp_path: Path, server: BatchServer, clock: FakeClock
+) -> None:
+    settings = _settings(server, context_chars=500)
+
+    async def go(engine: Engine) -> None:
+        paths = _docs(tmp_path / "short", 4, words=5) + _docs(tmp_path / "long", 1, words=41)
+        await engine.add_paths(paths)
+        await engine.submit_batch()
+        await engine.start_worker("test")
+        runner = engine.batch_runner
+        assert runner is not None
+        runner.client.max_requests = 3  # OpenAI's is 50,000: the same rule, smaller
+        await runner.client.aclose()
+        await engine.run(until_empty=True)
+        batches = sorted(await engine.batches(), key=lambda b: b.id)
+        # the 3-part document goes whole in a file of its own rather than straddle two
+        assert [b.total for b in batches] == [3, 1, 3]
+        assert {b.stage for b in batches} == {BatchStage.FINISHED}
+        assert {j.state for j in await engine.jobs()} == {JobState.DONE}
+
+    _with_engine(tmp_path / "home", settings, clock, go)
+    assert server.uploads == server.creations == 3
+
+
+def test_a_batch_the_provider_refuses_fails_its_jobs_with_the_reason(
+    tmp_path: Path, server: BatchServer, clock: FakeClock
+) -> None:
+    settings = _settings(server)
+    server.plan_next(BatchPlan(invalid="Line 1: the model qwen-plus is not available for batch."))
+    ids = _with_engine(tmp_path / "home", settings, clock,
+                       _add_and_batch(_docs(tmp_path / "docs", 2)))
+    _with_engine(tmp_path / "home", settings, clock, _run)
+
+    async def check(engine: Engine) -> None:
+        for job_id in ids:
+            job = await engine.job(job_id)
+            assert job and job.state == JobState.FAILED and job.error_kind == "batch_failed"
+            assert "not available for batch" in (job.error or "")
+        (batch,) = await engine.batches()
+        assert batch.status == "failed" and batch.stage == BatchStage.FINISHED
+
+    _with_engine(tmp_path / "home", settings, clock, check)
