@@ -242,8 +242,11 @@ def test_refused_writes_in_a_worker_process_give_a_clear_error_and_lose_nothing(
         states = [r[1] for r in rows]
         unsaved = states.count("running") + states.count("stale")
         assert 0 < states.count("done") < len(docs) and unsaved <= 1
-        # No paid call after the failure: one call per job that was done or left unsaved.
-        assert len(server.chat_requests) == states.count("done") + unsaved
+        # No paid call after the failure: one call per job that was done, and at most one for
+        # the job left unsaved (none when the refused write was the commit of its call's start,
+        # which is made before the call is sent).
+        done = states.count("done")
+        assert done <= len(server.chat_requests) <= done + unsaved
 
         # Without the limit: the rest runs, the left-over job is (or becomes) stale, and
         # re-triggering it finishes everything.
