@@ -13,7 +13,9 @@ Several calls may be in flight: rate x latency by Little's law, sized and cut as
 served first come, first served. Token costs are estimated as :mod:`core.token_estimate` says,
 and a tokens limit is learned from headers or, failing those, from throttles that name tokens.
 Calls cost hundreds of tokens, so a per-minute tokens window holds a whole number of them: the
-pace sends as many whole calls a minute as fit. Behind a LiteLLM proxy, whose window must hold
+pace sends as many whole calls a minute as fit (by the announced limit, or without headers the
+most a refused window was seen to hold), with the margin taken in time, not in calls: they are
+spread over a little more than the minute. Behind a LiteLLM proxy, whose window must hold
 each running call's booking of its max_tokens, a copy of the key's window
 (:mod:`core.litellm_window`) holds back a call LiteLLM would refuse.
 """
@@ -72,9 +74,15 @@ LIMIT_TYPES = {"requests": "requests", "tokens": "tokens", "max_parallel_request
 # minute at 15 s each; the rate limiter, not this cap, decides when each starts.
 DEFAULT_CAP = 256
 # Whole calls that fit in a per-minute tokens window are spread over this much more than the
-# minute (see _whole_calls_pace).
+# minute (see _whole_calls_rate).
 WINDOW_SLACK_S = 0.5
 MAX_WINDOW_SLACK_S = 4.0  # ... doubled by each refusal at that pace (calls differ in size)
+SLACK_CALM_S = 240.0  # ... and halved again after this long without a tokens refusal
+# Without headers, the whole calls a tokens window holds are learned from refusals; after
+# the probe's quiet time one call more a minute is tried, and kept once it went this long
+# without a refusal (a window that cannot hold it refuses it within a minute).
+CONFIRM_CALL_S = 120.0  # (no longer than HISTORY_S: the calls sent are counted)
+WINDOW_EDGE_S = 0.05  # a call reaches the server a little after it starts
 # A LiteLLM proxy counts its limits in windows of this length (LITELLM_RATE_LIMIT_WINDOW_SIZE).
 GATEWAY_WINDOW_S = 60.0
 # LiteLLM's 429 says what its window had left: "... Current limit: 6000, Remaining: 796. ..."
@@ -111,6 +119,9 @@ class Gcra:
         # whatever the worker is late by, every call, so such a cost may start up to one burst
         # early; a late call is made up by the next.
         self.lumpy = lumpy
+        # Whole calls spread over a window with a time margin: a head start larger than the
+        # margin would put one call more in a window (see AdaptivePacer._whole_calls_rate).
+        self.max_head_start = math.inf
 
     def earliest(self, now: float, cost: float = 1.0) -> float:
         if self.rate <= 0 or self.tat == -math.inf:
@@ -119,7 +130,7 @@ class Gcra:
         head_start = max(0.0, self.burst_s - spacing)
         if self.lumpy:
             head_start = max(head_start, min(self.burst_s, spacing))
-        return max(now, self.tat - head_start)
+        return max(now, self.tat - min(head_start, self.max_head_start))
 
     def take(self, now: float, cost: float = 1.0) -> None:
         if self.rate > 0:
@@ -210,8 +221,17 @@ class AdaptivePacer(Pacer):
         self.requests = Gcra(start_rate)
         # Only once a tokens limit is known: from headers, or learned from token throttles.
         self.tokens: Gcra | None = None
+        # Calls (not tokens) a tokens window holds, spread over a little more than its
+        # minute: only while the whole calls that fit in it are known (see _whole_calls_rate).
+        self.window_calls: Gcra | None = None
         self.token_probe: RateProbe | None = None
         self._window_slack_s = WINDOW_SLACK_S
+        self._slack_since = now  # when the slack last changed
+        # Without headers: the whole calls a minute a tokens window was seen to hold (see
+        # _learn_whole_calls), and since when.
+        self._learned_calls: int | None = None
+        self._learned_at = now
+        self._learned_best = 0  # the most calls a minute that went unrefused
         self.limit_rpm: float | None = None
         self.limit_tpm: float | None = None
         # The tokens limit is a LiteLLM proxy's, which books max_tokens while a call runs
@@ -368,13 +388,32 @@ class AdaptivePacer(Pacer):
     def _refresh(self, now: float) -> float:
         rate = self.target_rate(now)
         self.requests.set_rate(now, rate)
+        if now - self._slack_since >= SLACK_CALM_S and self._window_slack_s > WINDOW_SLACK_S:
+            # the refusals that widened it are long past: spread the calls closer again
+            self._window_slack_s = max(WINDOW_SLACK_S, self._window_slack_s / 2.0)
+            self._slack_since = now
         if self.tokens is not None and self.token_probe is not None:
             self.tokens.set_rate(now, self._token_target(now))
+        calls = self._whole_calls_rate(now)
+        if calls is None:
+            self.window_calls = None
+        else:
+            if self.window_calls is None:
+                self.window_calls = Gcra(calls)
+            self.window_calls.set_rate(now, calls)
+            # a call that starts early after a late one must not eat the margin in time
+            self.window_calls.max_head_start = self._window_slack_s / 2.0
         return rate
 
     def _token_target(self, now: float) -> float:
         """Tokens per second allowed now, when the limit was learned from throttles."""
         assert self.token_probe is not None
+        if self.limit_tpm is None:
+            calls = self._whole_calls_now(now)
+            if calls is not None and self._token_used:
+                # the calls limiter spreads them; this holds back calls larger than lately
+                largest = max(used for _, used in list(self._token_used)[-MEASURE_CALLS:])
+                return max(1.0, calls * largest / 60.0)
         rate = self.token_probe.rate(now)
         if self.limit_tpm is not None:
             rate = min(rate, self._announced_token_rate())
@@ -382,14 +421,9 @@ class AdaptivePacer(Pacer):
 
     def _announced_token_rate(self) -> float:
         """Tokens per second to send at under the tokens limit the server announced:
-        TARGET_SHARE of it, and no more whole calls a minute than fit in it."""
+        TARGET_SHARE of it (the calls limiter sends no more whole calls than fit in it)."""
         assert self.limit_tpm is not None
-        rate = self.target_share * self.limit_tpm / 60.0
-        # (behind LiteLLM, the copy of its window says what fits: it does not count charges)
-        fit = self._calls_that_fit(self.limit_tpm) if self.gateway is None else None
-        if fit is not None:
-            rate = min(rate, self._whole_calls_pace(fit))
-        return rate
+        return self.target_share * self.limit_tpm / 60.0
 
     def _calls_that_fit(self, tokens: float) -> int | None:
         """How many calls of the recent sizes surely fit in ``tokens``: of the mean size, with
@@ -401,20 +435,109 @@ class AdaptivePacer(Pacer):
         fit = math.floor((tokens - (max(recent) - mean)) / mean)
         return fit if fit >= 1 else None
 
-    def _whole_calls_pace(self, calls: int) -> float:
-        """Tokens per second that send ``calls`` calls of the recent size a minute, spread so
-        that no window of a minute opened by one of them can hold one more.
+    def _per_call(self) -> float:
+        """Tokens a recent call used, on average."""
+        recent = [used for _, used in list(self._token_used)[-MEASURE_CALLS:]]
+        return sum(recent) / len(recent) if recent else 0.0
+
+    def _whole_calls_rate(self, now: float) -> float | None:
+        """Calls per second that send the whole calls a tokens window holds each minute,
+        spread so that no window of a minute opened by one of them can hold one more.
 
         A per-minute window that opens with a call holds every call that starts within the
         next 60 s: at 19.1 calls of 305 tokens a minute nearly every window gets a 20th, and
         20 x 305 is over 6000 (measured: a refusal a minute at 0.97 of 6000). 19 calls must
         span a little more than the minute: WINDOW_SLACK_S, for a call that starts a little
-        early after a late one, and more after each refusal at this pace (a run of short
-        documents can put one call more in a window: the window counts tokens, not calls).
+        early after a late one, and more after each refusal at this pace. The calls are
+        counted, not their tokens: spaced by tokens, a run of short documents came closer
+        together and put a 20th call in a window. None: no such count is known, or the
+        limit is a LiteLLM proxy's (the copy of its window says what fits).
         """
-        recent = [used for _, used in list(self._token_used)[-MEASURE_CALLS:]]
-        per_call = sum(recent) / len(recent) if recent else 0.0
-        return calls * per_call / (60.0 + self._window_slack_s)
+        if self.gateway is not None:
+            return None
+        if self.limit_tpm is not None:
+            calls = self._calls_that_fit(self.limit_tpm)
+        else:
+            calls = self._whole_calls_now(now) if self._token_used else None
+        if calls is None:
+            return None
+        return calls / (60.0 + self._window_slack_s)
+
+    def _whole_calls_bind(self, now: float) -> bool:
+        """The calls limiter is slower than the tokens limit allows: it sets the pace."""
+        calls = self._whole_calls_rate(now)
+        if calls is None or self.limit_tpm is None:
+            return calls is not None
+        return calls * self._per_call() < self.target_share * self.limit_tpm / 60.0
+
+    def _whole_calls_now(self, now: float) -> int | None:
+        """Whole calls a minute to send at under a tokens limit learned from refusals.
+
+        The most a window was seen to hold, not a share of it: the margin is in time (the
+        calls are spread over a little more than the minute), so that a window holds them
+        all. After a quiet while one call more is tried; a window that cannot hold it refuses
+        it within a minute (see _learn_whole_calls), and it is kept once it went
+        CONFIRM_CALL_S without a refusal, sent at that pace. A count below one that went
+        unrefused before is tried again sooner.
+        """
+        calls = self._learned_calls
+        if calls is None or self.token_probe is None:
+            return calls
+        # as the probe of a rate: one refusal per PROBE_CALLS calls at most, however soon
+        # after slow start the count was learned
+        climb = CONFIRM_CALL_S if calls < self._learned_best else max(
+            self.token_probe.probe_s, PROBE_CALLS * 60.0 / calls)
+        waited = now - self._learned_at
+        if waited < climb:
+            return calls
+        if waited >= climb + CONFIRM_CALL_S:
+            self._forget(now)
+            since = now - CONFIRM_CALL_S
+            sent = len(self._starts) - bisect.bisect_left(self._starts, since)
+            refused = len(self._throttles) - bisect.bisect_left(self._throttles, since)
+            if refused == 0 and sent >= 0.9 * (calls + 1) * CONFIRM_CALL_S / 60.0:
+                # sent at one call more for a few windows, none refused: it fits
+                self._learned_calls = calls = calls + 1
+                self._learned_best = max(self._learned_best, calls)
+                self._learned_at = now
+                return calls
+        return calls + 1
+
+    def _learn_whole_calls(self, now: float, started: float | None) -> None:
+        """A tokens refusal without an announced limit: how many whole calls a window holds.
+
+        The refused call's window began at most a minute before it, so it held at most the
+        calls accepted in that minute: with fewer than the pace sends, that many fit (and
+        never fewer than BETA of the pace, as a window shared with someone else may hold few
+        of ours). With as many or more, the count fits and the calls came too close (one
+        late, the next early): they are spread wider instead. Trying one call more, a
+        refusal says it did not fit: back one call.
+        """
+        # Its own start: the latest at or before the one the worker read just after acquire
+        # (a little later: counted as one before it, every refusal looked like a timing one).
+        own = bisect.bisect_right(
+            self._starts, (started if started is not None else now) + TIME_EPSILON) - 1
+        at = self._starts[own] if own >= 0 else now
+        since = at - 60.0 - WINDOW_EDGE_S
+        sent = max(0, own - bisect.bisect_left(self._starts, since))  # calls started before it
+        refused = sum(1 for t in self._throttles if since <= t < at)
+        held = max(0, sent - refused)
+        trying = self._whole_calls_now(now)
+        if trying is None or self._learned_calls is None:
+            calls = self._learned_best = max(1, held)
+        elif trying > self._learned_calls:
+            # one call more did not fit: back to the count that did, and not tried again soon
+            calls = self._learned_calls
+            self._learned_best = min(self._learned_best, calls)
+        elif held >= trying:
+            calls = self._learned_calls
+            self._window_slack_s = min(MAX_WINDOW_SLACK_S, 2.0 * self._window_slack_s)
+            self._slack_since = now
+        else:
+            calls = max(1, min(trying - 1, held), math.floor(BETA * trying))
+        self._learned_calls = calls
+        self._learned_best = max(self._learned_best, calls)
+        self._learned_at = now
 
     @property
     def max_in_flight(self) -> int:
@@ -448,6 +571,10 @@ class AdaptivePacer(Pacer):
             at = self.tokens.earliest(now, cost_tokens)
             if at > now + TIME_EPSILON:
                 candidates.append((at, "throttle", self._token_reason()))
+        if self.window_calls is not None and cost_tokens > 0:
+            at = self.window_calls.earliest(now)
+            if at > now + TIME_EPSILON:
+                candidates.append((at, "throttle", self._window_calls_reason()))
         if self.gateway is not None and cost_tokens > 0:
             at = self.gateway.earliest(now, self._gateway_booking(cost_tokens))
             if at > now + TIME_EPSILON:
@@ -484,6 +611,13 @@ class AdaptivePacer(Pacer):
             f"provider's limit of {self.limit_tpm:.0f}/min"
         )
 
+    def _window_calls_reason(self) -> str:
+        assert self.window_calls is not None
+        calls = self.window_calls.rate * (60.0 + self._window_slack_s)
+        limit = (f"the provider's limit of {self.limit_tpm:.0f} tokens/min"
+                 if self.limit_tpm is not None else "the provider's tokens limit")
+        return f"Sending {calls:.0f} calls a minute: as many as fit in {limit}"
+
     def _started(self, now: float, cost_tokens: int) -> None:
         if self._throttles_in_a_row >= BACKOFF_AFTER_THROTTLES:
             self._test_call_open = True
@@ -491,6 +625,8 @@ class AdaptivePacer(Pacer):
         self.requests.take(now)
         if self.tokens is not None and cost_tokens > 0:
             self.tokens.take(now, cost_tokens)
+        if self.window_calls is not None and cost_tokens > 0:
+            self.window_calls.take(now)
         if self.gateway is not None and cost_tokens > 0:
             booking = self._gateway_booking(cost_tokens)
             self._bookings.append((now, self.gateway.book(now, booking), booking))
@@ -506,6 +642,8 @@ class AdaptivePacer(Pacer):
         self.requests.forgive(now)
         if self.tokens is not None:
             self.tokens.forgive(now)
+        if self.window_calls is not None:
+            self.window_calls.forgive(now)
         self._hold_until = 0.0
 
     # ------------------------------------------------------------------ outcomes
@@ -631,7 +769,7 @@ class AdaptivePacer(Pacer):
             if what == "concurrency":
                 self.window.on_concurrency_refused(open_calls)
             elif what == "tokens":
-                self._slow_tokens(now, wait)
+                self._slow_tokens(now, wait, started)
             else:
                 self._slow_requests(now, wait)
             self._last_throttle = (open_calls, self.target_rate(now))
@@ -729,7 +867,12 @@ class AdaptivePacer(Pacer):
             estimate = min(estimate, max(self.accepted_last_minute(now) / 60.0, MIN_RATE))
         self.probe.throttled(now, min(sent_at, estimate), wait_s)
 
-    def _slow_tokens(self, now: float, wait_s: float = 0.0) -> None:
+    def _slow_tokens(
+        self, now: float, wait_s: float = 0.0, started: float | None = None
+    ) -> None:
+        if self.limit_tpm is None and self._token_used:
+            # (first: the count being tried is the one before the probe below is reset)
+            self._learn_whole_calls(now, started)
         measured = self.measured_token_rate(now)
         self._forget(now)
         # The tokens the server let through in its best recent minute (by the usage answers
@@ -747,10 +890,9 @@ class AdaptivePacer(Pacer):
             # the limit allows; cutting to 0.97 of the 0.97 we sent at would cost 3% for the
             # quarter of an hour a probe takes to climb back (measured: 0.94 of the limit).
             measured = max(measured, self.limit_tpm / 60.0)
-            if self.tokens is not None and self.tokens.rate < (
-                self.target_share * self.limit_tpm / 60.0
-            ):  # at the whole-calls pace: spread them wider
+            if self._whole_calls_bind(now):  # at the whole-calls pace: spread them wider
                 self._window_slack_s = min(MAX_WINDOW_SLACK_S, 2.0 * self._window_slack_s)
+                self._slack_since = now
         if self.token_probe is None:
             self.token_probe = RateProbe(now, measured)
         self.token_probe.throttled(now, measured, wait_s)

@@ -631,14 +631,53 @@ def test_an_announced_tokens_window_gets_whole_calls_spread_over_the_minute() ->
                              prompt_tokens=155, completion_tokens=150)
         # 0.97 x 6000 a minute would be 19.1 calls of 305: a window opened by a call would
         # get a 20th, and 20 x 305 > 6000. 19 calls, spread over a little more than 60 s:
-        assert pacer.tokens is not None
-        assert pacer.tokens.rate == pytest.approx(19 * 305 / 60.5)
+        assert pacer.tokens is not None and pacer.tokens.rate == pytest.approx(97.0)
+        assert pacer.window_calls is not None
+        assert pacer.window_calls.rate == pytest.approx(19 / 60.5)
         # calls of 300 fit 20 to a window: 20 x 300 = 6000 is more than 0.97 of it
         small = AdaptivePacer(clock, backoff=no_jitter())
         await small.acquire(300)
         small.on_success(headers(1000, tpm=6000), cost_tokens=300, prompt_chars=600,
                          prompt_tokens=150, completion_tokens=150)
         assert small.tokens is not None and small.tokens.rate == pytest.approx(97.0)
+        small.next_wait(300)
+        assert small.window_calls is not None
+        assert small.window_calls.rate * 300 > small.tokens.rate  # the tokens limit binds
+
+    run(go())
+
+
+def test_whole_calls_are_spaced_by_count_not_by_their_tokens() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter())
+        for _ in range(5):
+            await pacer.acquire(305)
+            clock.advance(3.2)
+            pacer.on_success(headers(1000, tpm=6000), cost_tokens=305, prompt_chars=620,
+                             prompt_tokens=155, completion_tokens=150)
+        # A run of short documents: spaced by their tokens they came closer together and a
+        # 20th call landed in a window. Counted, the calls keep 60.5 / 19 s apart.
+        starts = []
+        for _ in range(20):
+            await pacer.acquire(250)
+            starts.append(clock.now())
+            pacer.on_success(headers(1000, tpm=6000), cost_tokens=250, prompt_chars=620,
+                             prompt_tokens=155, completion_tokens=150, started=starts[-1])
+        assert starts[-1] - starts[0] == pytest.approx(60.5)
+        # A call late by 2 s is not made up by an early one: 20 calls still span over 60 s.
+        clock.advance(60.5 / 19 + 2.0)
+        late = clock.now()
+        await pacer.acquire(305)
+        assert clock.now() == late
+        await pacer.acquire(305)
+        assert clock.now() - late == pytest.approx(60.5 / 19)
+        # Faster calls would get a burst's head start: no more than half the margin in time.
+        assert pacer.window_calls is not None and pacer.window_calls.max_head_start == 0.25
+        calls = Gcra(2.0)
+        calls.max_head_start = 0.25
+        calls.take(0.0)
+        assert calls.earliest(0.0) == pytest.approx(0.25)  # not 0.0: spacing 0.5, burst 1 s
 
     run(go())
 
@@ -652,15 +691,131 @@ def test_a_refusal_at_the_whole_calls_pace_spreads_the_calls_wider() -> None:
             clock.advance(3.2)
             pacer.on_success(headers(1000, tpm=6000), cost_tokens=305, prompt_chars=620,
                              prompt_tokens=155, completion_tokens=150)
-        assert pacer.tokens is not None
-        assert pacer.tokens.rate == pytest.approx(19 * 305 / 60.5)
-        # a run of short documents put a 20th call in a window after all
+        assert pacer.window_calls is not None
+        assert pacer.window_calls.rate == pytest.approx(19 / 60.5)
+        # a 20th call landed in a window after all (a call late, the next early)
         await pacer.acquire(305)
         error = retryable("Rate limit reached for tokens per minute", kind="rate_limited")
         pacer.on_failure(error, started=clock.now())
         clock.advance(10.0)  # past the dip
         pacer.next_wait(305)
-        assert pacer.tokens.rate == pytest.approx(19 * 305 / 61.0)
+        assert pacer.window_calls is not None
+        assert pacer.window_calls.rate == pytest.approx(19 / 61.0)
+        # with no refusal for a few minutes they come closer again
+        clock.advance(adaptive.SLACK_CALM_S)
+        pacer.next_wait(305)
+        assert pacer.window_calls.rate == pytest.approx(19 / 60.5)
+
+    run(go())
+
+
+def tokens_refusal() -> JobError:
+    return retryable("Rate limit reached for tokens per minute", kind="rate_limited")
+
+
+async def _calls_at_pace(
+    pacer: AdaptivePacer, clock: FakeClock, seconds: float, calls: int = 0
+) -> int:
+    """Calls of 305 tokens without headers, one after another as the pacer lets them go:
+    for ``seconds``, or ``calls`` of them."""
+    end, count = clock.now() + seconds, 0
+    while clock.now() < end or count < calls:
+        await pacer.acquire(305)
+        started = clock.now()
+        clock.advance(0.5)
+        pacer.on_success(None, cost_tokens=305, prompt_chars=620, prompt_tokens=155,
+                         completion_tokens=150, started=started)
+        count += 1
+    return count
+
+
+async def _refused(pacer: AdaptivePacer, clock: FakeClock) -> None:
+    await pacer.acquire(305)
+    clock.advance(0.01)  # the worker reads the start a little after acquire
+    started = clock.now()
+    clock.advance(0.05)
+    pacer.on_failure(tokens_refusal(), started=started)
+
+
+async def _learned_19(pacer: AdaptivePacer, clock: FakeClock) -> None:
+    """No headers: a window of 6000 tokens takes 19 calls of 305, then refuses the 20th."""
+    t0 = clock.now()
+    await _calls_at_pace(pacer, clock, 0.0, calls=19)
+    assert clock.now() - t0 < 60.0  # all in the window the first call opened
+    await _refused(pacer, clock)
+
+
+def test_without_headers_a_tokens_window_is_paced_at_the_whole_calls_it_was_seen_to_hold(
+) -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter())
+        await _learned_19(pacer, clock)
+        # 19 calls a minute, not 0.97 of them (18.4): the margin is in time, 19 calls per
+        # 60.5 s, so that no window opened by one of them holds a 20th
+        assert pacer.window_calls is not None
+        assert pacer.window_calls.rate == pytest.approx(19 / 60.5)
+        clock.advance(60.0)  # the refusing window ends
+        sent = await _calls_at_pace(pacer, clock, 121.0)
+        assert sent == pytest.approx(19 * 121.0 / 60.5, abs=1)
+        # the tokens limiter holds back only calls larger than the recent ones
+        assert pacer.tokens is not None and pacer.tokens.rate == pytest.approx(19 * 305 / 60)
+
+    run(go())
+
+
+def test_a_refusal_at_the_learned_whole_calls_backs_off_one_call() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter())
+        await _learned_19(pacer, clock)
+        clock.advance(60.0)
+        await _calls_at_pace(pacer, clock, 60.0)
+        # The calls grew, or the limit shrank: a window refuses its 19th. The minute before
+        # held 18 accepted calls, so 19 did not fit: one call fewer, not 0.7 of the pace.
+        await _refused(pacer, clock)
+        clock.advance(1.0)
+        pacer.next_wait(305)
+        assert pacer.window_calls is not None
+        assert pacer.window_calls.rate == pytest.approx(18 / 60.5)
+
+    run(go())
+
+
+def test_one_call_more_is_tried_after_a_quiet_while_and_kept_only_if_it_fits() -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        pacer = AdaptivePacer(clock, backoff=no_jitter())
+        await _learned_19(pacer, clock)
+        assert pacer.token_probe is not None
+        # as long as a rate's probe waits, and PROBE_CALLS calls at least
+        quiet = max(pacer.token_probe.probe_s, adaptive.PROBE_CALLS * 60 / 19)
+        clock.advance(60.0)
+        await _calls_at_pace(pacer, clock, quiet)
+        pacer.next_wait(305)
+        assert pacer.window_calls is not None
+        assert pacer.window_calls.rate == pytest.approx(20 / 60.5)  # trying a 20th
+        # a window cannot hold it: one refusal, and back to the 19 that fit
+        await _calls_at_pace(pacer, clock, 30.0)
+        await _refused(pacer, clock)
+        pacer.next_wait(305)
+        assert pacer.window_calls.rate == pytest.approx(19 / 60.5)
+
+        # A server whose window does hold 20 (its limit was raised): kept after a while
+        clock2 = FakeClock()
+        raised = AdaptivePacer(clock2, backoff=no_jitter())
+        await _learned_19(raised, clock2)
+        assert raised.token_probe is not None
+        clock2.advance(60.0)
+        quiet = max(raised.token_probe.probe_s, adaptive.PROBE_CALLS * 60 / 19)
+        await _calls_at_pace(raised, clock2, quiet + adaptive.CONFIRM_CALL_S + 5.0)
+        raised.next_wait(305)
+        assert raised.window_calls is not None
+        assert raised.window_calls.rate == pytest.approx(20 / 60.5)
+        # ... and tried one more only after another quiet while
+        await _calls_at_pace(raised, clock2, adaptive.CONFIRM_CALL_S)
+        raised.next_wait(305)
+        assert raised.window_calls.rate == pytest.approx(20 / 60.5)
 
     run(go())
 

@@ -291,17 +291,21 @@ def test_a_tokens_limit_is_learned_and_used(headers: bool) -> None:
     assert outcome.refused_share < 0.015, outcome
 
 
+@pytest.mark.parametrize("headers", [True, False], ids=["headers", "no-headers"])
 @pytest.mark.parametrize("spread", [0, 40], ids=["same-size", "sizes-differ"])
-def test_an_announced_tokens_window_opened_by_a_call_is_used_by_whole_calls(spread: int) -> None:
+def test_a_tokens_window_opened_by_a_call_is_used_by_whole_calls(
+    spread: int, headers: bool
+) -> None:
     # The real-time benchmark's server: a window opens with the first call after the last
     # one ended (the limits package). Calls of 305 tokens: 19 fit in 6000, a 20th does not,
     # and a window opened by a call takes every call that starts within 60 s of it. At 0.97
     # of the limit each window got a 20th, refused; 19 calls per 60.5 s are 0.958 of it.
+    # Without headers the 19 are learned from refusals (0.97 of them was 0.92-0.94).
     tokens = FixedWindow(6000, opens_with_call=True)
-    server = Server(requests=FixedWindow(1000), tokens=tokens, headers=True)
-    outcome = simulate(server, LATENCIES["5s"], minutes=30, warm_min=8, prompt_chars=620,
+    server = Server(requests=FixedWindow(1000), tokens=tokens, headers=headers)
+    outcome = simulate(server, LATENCIES["5s"], minutes=40, warm_min=8, prompt_chars=620,
                        completion=150, prompt_spread=spread)
-    assert outcome.tokens_per_min / 6000 >= 0.945, outcome
+    assert outcome.tokens_per_min / 6000 >= 0.95, outcome
     assert outcome.refused_share < 0.01, outcome
 
 
