@@ -82,7 +82,10 @@ class QueueWatch(QObject):
             message = fmt.fill(self.tr("%1 · %2"), message, batch_texts.waiting_text(
                 summary.in_batches, len(summary.batches)))
         self.notified += 1
-        self.queue_emptied.emit(self.tr("The queue is empty"), message)
+        # With jobs still at the provider the queue is not empty: say what did end.
+        title = (self.tr("The queue's calls are done") if summary.in_batches
+                 else self.tr("The queue is empty"))
+        self.queue_emptied.emit(title, message)
 
     def _delta(self, counts: dict[str, int], state: str) -> int:
         base = self._baseline or {}

@@ -2221,17 +2221,22 @@ Datenordner: %2</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+27"/>
+        <location line="+30"/>
         <source>%1 · %2</source>
         <translation>%1 · %2</translation>
     </message>
     <message>
-        <location line="-24"/>
+        <location line="-26"/>
+        <source>The queue&apos;s calls are done</source>
+        <translation>Die Aufrufe der Warteschlange sind erledigt</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>The queue is empty</source>
         <translation>Die Warteschlange ist leer</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+13"/>
         <source>Paceline — the queue is empty</source>
         <translation>Paceline – die Warteschlange ist leer</translation>
     </message>

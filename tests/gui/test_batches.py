@@ -235,7 +235,8 @@ def _summary(read: int, *, running: int = 0, done: int = 0, in_batch: int = 0,
 def test_the_notification_counts_the_jobs_still_in_batches(styled_app: object) -> None:
     sent: list[str] = []
     watch = QueueWatch(lambda: True)
-    watch.queue_emptied.connect(lambda _title, text: sent.append(text))
+    titles: list[str] = []
+    watch.queue_emptied.connect(lambda title, text: (titles.append(title), sent.append(text)))
     watch.update(_summary(1))
     watch.note_activity(2)
     watch.update(_summary(2, queued=2, running=40, in_batch=40))
@@ -247,6 +248,8 @@ def test_the_notification_counts_the_jobs_still_in_batches(styled_app: object) -
     assert len(sent) == 1  # still waiting: no second word
     watch.update(_summary(5, done=42))  # the batch came back: a spell of its own
     assert sent == ["2 done · 40 waiting in 1 batch", "40 done"]
+    # with jobs still at the provider the queue is not called empty
+    assert titles == ["The queue's calls are done", "The queue is empty"]
 
 
 def test_the_settings_dialog_has_the_batch_threshold(
