@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 
 from core.analyzers.base import CallResult
-from core.analyzers.openai_compat import endpoint_and_key, proxy_for
+from core.analyzers.openai_compat import bearer_headers, endpoint_and_key, http_client
 from core.analyzers.provider_errors import (
     FALLBACK,
     MESSAGES,
@@ -443,11 +443,8 @@ class BatchClient:
         """One connection pool, made on first use; no retries below the steps' own logic, and
         the environment's proxy as the analyzer uses it."""
         if self._client is None:
-            transport = httpx.AsyncHTTPTransport(retries=0, proxy=proxy_for(self.base_url))
-            timeout = httpx.Timeout(self.timeout_s, connect=CONNECT_TIMEOUT_S)
-            self._client = httpx.AsyncClient(transport=transport, timeout=timeout,
-                                             follow_redirects=False,
-                                             headers={"User-Agent": "Paceline"})
+            self._client = http_client(
+                self.base_url, httpx.Timeout(self.timeout_s, connect=CONNECT_TIMEOUT_S))
         return self._client
 
     # ------------------------------------------------------------------ files
@@ -663,11 +660,7 @@ class BatchClient:
         return (self._api_key,) if self._api_key else ()
 
     def _headers(self) -> dict[str, str]:
-        """The key as a Bearer header, as every OpenAI-compatible server takes it."""
-        headers = {"Accept": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        return headers
+        return bearer_headers(self._api_key)
 
     async def _call(self, method: str, path: str, *, raw: bool = False, **kw: Any) -> Any:
         """One request: the parsed JSON answer (or the bytes), or a classified error."""

@@ -77,6 +77,29 @@ def proxy_for(url: str) -> str | None:
     return proxy if proxy and proxy.startswith(("http://", "https://")) else None
 
 
+def http_client(
+    base_url: str, timeout: httpx.Timeout, *, max_connections: int | None = None
+) -> httpx.AsyncClient:
+    """A connection pool for an OpenAI-compatible server, as calls and batches both use it:
+    no retries below Paceline's own (a paid call is never repeated unseen), the environment's
+    proxy for this URL, and no redirects (the key must not follow one to another host)."""
+    limits = (
+        httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        if max_connections else httpx.Limits()
+    )
+    transport = httpx.AsyncHTTPTransport(retries=0, limits=limits, proxy=proxy_for(base_url))
+    return httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False,
+                             headers={"User-Agent": "Paceline"})
+
+
+def bearer_headers(api_key: str | None, accept: str = "application/json") -> dict[str, str]:
+    """The key as a Bearer header, as every OpenAI-compatible server takes it."""
+    headers = {"Accept": accept}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    return headers
+
+
 @dataclass
 class _Stream:
     """What has arrived of one streamed answer."""
@@ -252,13 +275,6 @@ class OpenAICompatAnalyzer:
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            limits = httpx.Limits(
-                max_connections=self.max_connections,
-                max_keepalive_connections=self.max_connections,
-            )
-            transport = httpx.AsyncHTTPTransport(
-                retries=0, limits=limits, proxy=proxy_for(self.base_url)
-            )
             # Generations can take minutes: the read timeout is the person's setting, the
             # connect timeout stays short so an unreachable server is reported quickly.
             timeout = httpx.Timeout(
@@ -267,19 +283,12 @@ class OpenAICompatAnalyzer:
                 write=WRITE_TIMEOUT_S,
                 pool=self.timeout_s,
             )
-            self._client = httpx.AsyncClient(
-                transport=transport,
-                timeout=timeout,
-                follow_redirects=False,
-                headers={"User-Agent": "Paceline"},
-            )
+            self._client = http_client(self.base_url, timeout,
+                                       max_connections=self.max_connections)
         return self._client
 
     def _headers(self, accept: str = "application/json") -> dict[str, str]:
-        headers = {"Accept": accept}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        return headers
+        return bearer_headers(self._api_key, accept)
 
     def _secrets(self) -> tuple[str, ...]:
         return (self._api_key,) if self._api_key else ()
