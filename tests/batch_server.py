@@ -50,10 +50,11 @@ import urllib.parse
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from tests.fake_provider import _ERRORS, MARKER, Recorded, _error
+from tests.local_server import LocalServer, LoopbackHTTPServer
 
 ENDPOINT = "/v1/chat/completions"
 MAX_REQUESTS = 50_000
@@ -152,16 +153,11 @@ class BatchError(Exception):
                                "param": param, "code": code}}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _Server(LoopbackHTTPServer):
     batch: BatchServer
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # dropped connections are part of the script, not test failures
 
-
-class BatchServer:
+class BatchServer(LocalServer):
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -204,37 +200,10 @@ class BatchServer:
         self._held = threading.Condition(self._lock)
         self._released = threading.Event()
         self.holding: set[str] = set()  # routes with a request held now
-        self._httpd = _Server((host, port), _Handler)
+        super().__init__(host, port, _Handler, _Server)
         self._httpd.batch = self
-        self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ control
-
-    @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
-
-    @property
-    def url(self) -> str:
-        """The API base, as Paceline expects it (".../v1")."""
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def start(self) -> BatchServer:
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def __enter__(self) -> BatchServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _hold(self, route: str) -> None:
         with self._lock:

@@ -66,8 +66,13 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+if __package__:
+    from tests.local_server import LocalServer, LoopbackHTTPServer
+else:  # run as a script (see above): its own folder, tests/, is on the path, not the repo
+    from local_server import LocalServer, LoopbackHTTPServer  # type: ignore[no-redef]
 
 MARKER = r"MARK-\d+"
 RATE_HEADERS = {
@@ -115,13 +120,8 @@ class Recorded:
         return users[-1].get("content", "") if users else ""
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True  # a held request must not keep the test process alive
-    allow_reuse_address = True
+class _Server(LoopbackHTTPServer):
     provider: FakeProvider
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # resets and dropped clients are part of the script, not test failures
 
     def process_request(self, request: Any, client_address: Any) -> None:
         # One call per accepted TCP connection: tests count them to see connection reuse.
@@ -130,7 +130,7 @@ class _Server(ThreadingHTTPServer):
         super().process_request(request, client_address)
 
 
-class FakeProvider:
+class FakeProvider(LocalServer):
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -158,39 +158,15 @@ class FakeProvider:
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._release = threading.Semaphore(0)
-        self._httpd = _Server((host, port), _Handler)
+        super().__init__(host, port, _Handler, _Server)
         self._httpd.provider = self
-        self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ control
-
-    @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
-
-    @property
-    def url(self) -> str:
-        """The API base, as Paceline expects it (".../v1")."""
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def start(self) -> FakeProvider:
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
 
     def stop(self) -> None:
         for _ in range(64):  # free any held request so its thread can end
             self._release.release()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def __enter__(self) -> FakeProvider:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().stop()
 
     def script(self, actions: Iterable[str]) -> None:
         with self._lock:
