@@ -252,6 +252,23 @@ class _Active:
     durations: deque[float] = field(default_factory=deque)
 
 
+@dataclass(frozen=True)
+class EtaInputs:
+    """Everything the queue's ETA needs besides the jobs.
+
+    ``call_elapsed`` holds the seconds since the call in flight of a running job started;
+    ``wait_left`` the seconds before the next call may start (a pause's rest, a backoff).
+    """
+
+    times: CallTimes
+    pause_s: float
+    paced: bool
+    part_chars: int
+    wait_left: float = 0.0
+    call_elapsed: dict[int, float] | None = None
+    parallel: int = 1
+
+
 class QueueEta:
     """The worker's schedule played forward: when each job will be done, from now.
 
@@ -259,23 +276,13 @@ class QueueEta:
     need be; :meth:`finish` plays out the rest.
     """
 
-    def __init__(
-        self,
-        times: CallTimes,
-        *,
-        pause_s: float,
-        paced: bool,
-        part_chars: int,
-        wait_left: float = 0.0,
-        call_elapsed: dict[int, float] | None = None,
-        parallel: int = 1,
-    ) -> None:
-        self.times = times
-        self.part_chars = part_chars
-        self.spacing = pause_s if paced else 0.0  # least seconds between two call starts
-        self.slots = max(1, parallel) if paced else 1  # calls in flight at most
-        self.next_start = wait_left  # when the pacer lets the next call start
-        self.call_elapsed = call_elapsed or {}
+    def __init__(self, inputs: EtaInputs) -> None:
+        self.times = inputs.times
+        self.part_chars = inputs.part_chars
+        self.spacing = inputs.pause_s if inputs.paced else 0.0  # least seconds between starts
+        self.slots = max(1, inputs.parallel) if inputs.paced else 1  # calls in flight at most
+        self.next_start = inputs.wait_left  # when the pacer lets the next call start
+        self.call_elapsed = inputs.call_elapsed or {}
         self.etas: dict[int, float] = {}
         self._events: list[tuple[float, int, _Active]] = []  # (time a job wants its next call)
         self._order = itertools.count()
@@ -329,31 +336,11 @@ class QueueEta:
         return True
 
 
-def queue_eta(
-    jobs: Sequence[Job],
-    times: CallTimes,
-    *,
-    pause_s: float,
-    paced: bool,
-    part_chars: int,
-    wait_left: float = 0.0,
-    call_elapsed: dict[int, float] | None = None,
-    parallel: int = 1,
-) -> tuple[dict[int, float], float]:
+def queue_eta(jobs: Sequence[Job], inputs: EtaInputs) -> tuple[dict[int, float], float]:
     """Per-job seconds until each job is done, in queue order, and the queue's total.
 
-    ``jobs`` are the running and queued jobs in the order they will run; ``call_elapsed`` the
-    seconds since the call in flight of a running job started; ``wait_left`` the seconds
-    before the next call may start (a pause's rest, a backoff).
+    ``jobs`` are the running and queued jobs in the order they will run.
     """
-    eta = QueueEta(
-        times,
-        pause_s=pause_s,
-        paced=paced,
-        part_chars=part_chars,
-        wait_left=wait_left,
-        call_elapsed=call_elapsed,
-        parallel=parallel,
-    )
+    eta = QueueEta(inputs)
     eta.feed(jobs)
     return eta.finish()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from core import effective_config, providers
 from core.batches import Batch, batch_eta, cost
-from core.eta import CallTimes, queue_eta
+from core.eta import CallTimes, EtaInputs, queue_eta
 from core.states import JobState
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class QueueStatus:
         jobs = await self.store.queued_in_order()
         # A job in a provider's batch is done when its batch is, not in the worker's turn.
         etas, total = queue_eta([j for j in jobs if j.batch_id is None],
-                                **await self.eta_inputs())
+                                await self.eta_inputs())
         in_batches = {j.id: j.batch_id for j in jobs if j.batch_id is not None}
         if in_batches:
             now = self.clock.wall()
@@ -71,8 +71,8 @@ class QueueStatus:
                         etas[job_id] = left
         return etas, total
 
-    async def eta_inputs(self) -> dict[str, Any]:
-        """Everything :func:`core.eta.queue_eta` needs besides the jobs, as keyword arguments.
+    async def eta_inputs(self) -> EtaInputs:
+        """Everything :func:`core.eta.queue_eta` needs besides the jobs.
 
         For a caller that already holds the queued jobs in order (the window's model) and
         computes the ETA itself, a slice at a time, instead of reading every row again.
@@ -85,15 +85,15 @@ class QueueStatus:
         )
         wait_left, _, _ = await self.stored_wait()
         pause_s, parallel = self.pacer.eta_pacing()
-        return {
-            "times": times,
-            "pause_s": pause_s,
-            "parallel": parallel,
-            "paced": analyzer.paced,
-            "part_chars": analyzer.part_chars,
-            "wait_left": wait_left,
-            "call_elapsed": await self._call_elapsed(),
-        }
+        return EtaInputs(
+            times=times,
+            pause_s=pause_s,
+            parallel=parallel,
+            paced=analyzer.paced,
+            part_chars=analyzer.part_chars,
+            wait_left=wait_left,
+            call_elapsed=await self._call_elapsed(),
+        )
 
     async def _call_elapsed(self) -> dict[int, float]:
         """Seconds since each running job's call in flight started.

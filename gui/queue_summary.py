@@ -18,13 +18,12 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.batches import Batch, batch_eta, cost
 from core.engine import Engine
-from core.eta import QueueEta
+from core.eta import EtaInputs, QueueEta
 from core.jobs import Job
 from core.states import ALL_STATES, JobState
 from gui.tasks import TaskRunner
@@ -37,12 +36,14 @@ ETA_JOBS_PER_SECOND = 5000  # the ETA of N jobs is recomputed at most every N / 
 ETA_MAX_INTERVAL_S = 5.0
 
 
-async def sliced_queue_eta(jobs: Sequence[Job], **inputs: Any) -> tuple[dict[int, float], float]:
+async def sliced_queue_eta(
+    jobs: Sequence[Job], inputs: EtaInputs
+) -> tuple[dict[int, float], float]:
     """``core.eta.queue_eta`` over ``jobs``, a slice at a time, yielding to the loop between.
 
     One schedule is fed slice after slice, so the result is the same as one call over all jobs.
     """
-    eta = QueueEta(**inputs)
+    eta = QueueEta(inputs)
     for start in range(0, len(jobs), ETA_SLICE):
         if start:
             await asyncio.sleep(0)
@@ -213,7 +214,7 @@ class SummaryRefresher(QObject):
                 else:
                     inputs = await engine.eta_inputs()
                     jobs, in_batch = split_batch_jobs(self.active_jobs())
-                    per_job, eta_total = await sliced_queue_eta(jobs, **inputs)
+                    per_job, eta_total = await sliced_queue_eta(jobs, inputs)
                     per_job, eta_total = with_batch_etas(per_job, eta_total, in_batch,
                                                          batches, engine.clock.wall())
                 self._eta_read = time.monotonic()

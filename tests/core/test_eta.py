@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.eta import CallTimes, QueueEta, estimated_units, queue_eta
+from core.eta import CallTimes, EtaInputs, QueueEta, estimated_units, queue_eta
 from core.events import EventBus
 from core.jobs import Job
 from core.pacing import Backoff, FixedPacer
@@ -88,7 +88,7 @@ def test_queue_eta_includes_pauses_backoff_and_parts() -> None:
             times.add(units, 3.0)  # 3 s whatever the size
     jobs = [_job(1), _job(2), _job(3, size=3000, planned=4, done=1)]
     etas, total = queue_eta(
-        jobs, times, pause_s=10, paced=True, part_chars=24_000, wait_left=30.0
+        jobs, EtaInputs(times, pause_s=10, paced=True, part_chars=24_000, wait_left=30.0)
     )
     # 30 s of backoff, then calls start 10 s apart and a job is done 3 s after its last
     # call started: no pause is charged after it. (The old figures, 40, 50 and 80, charged
@@ -106,10 +106,7 @@ def test_unpaced_eta_uses_durations_only() -> None:
         times.add(u, u / 1000)
     etas, total = queue_eta(
         [_job(1, size=1000), _job(2, size=2000)],
-        times,
-        pause_s=10,
-        paced=False,
-        part_chars=10**9,
+        EtaInputs(times, pause_s=10, paced=False, part_chars=10**9),
     )
     # no pause between unpaced calls: 1 s and 2 s of work, done one after the other
     assert etas[1] == pytest.approx(1.0, rel=0.01) and total == pytest.approx(3.0, rel=0.01)
@@ -119,19 +116,15 @@ def test_running_job_counts_its_elapsed_time() -> None:
     times = CallTimes("openai:m", [(1000, 20.0)] * 3)
     etas, _ = queue_eta(
         [_job(1, JobState.RUNNING, planned=1)],
-        times,
-        pause_s=0,
-        paced=True,
-        part_chars=24_000,
-        call_elapsed={1: 15.0},
+        EtaInputs(times, pause_s=0, paced=True, part_chars=24_000, call_elapsed={1: 15.0}),
     )
     assert etas[1] == 5.0  # its call has run 15 s of its 20
 
 
 def test_a_job_takes_its_own_latency_whatever_runs_beside_it() -> None:
     times = CallTimes("openai:m", [(1000, 4.0)] * 3)
-    etas, total = queue_eta([_job(1), _job(2)], times, pause_s=0.5, paced=True,
-                            part_chars=24_000, parallel=4)
+    etas, total = queue_eta([_job(1), _job(2)], EtaInputs(times, pause_s=0.5, paced=True,
+                                                          part_chars=24_000, parallel=4))
     # 4 s calls, up to 4 in flight, starts 0.5 s apart: each job is done 4 s after its start.
     # (The old figures, 1 s and 2 s, divided a call's latency by the calls in flight.)
     assert etas == {1: 4.0, 2: 4.5} and total == 4.5
@@ -141,11 +134,13 @@ def test_throughput_is_the_lower_of_the_rate_and_in_flight_over_latency() -> Non
     jobs = [_job(i) for i in range(1, 11)]
     slow = CallTimes("openai:m", [(1000, 4.0)] * 3)
     # 4 in flight / 4 s = 1 job/s, below the rate of 2/s: a new job starts as one ends.
-    _, total = queue_eta(jobs, slow, pause_s=0.5, paced=True, part_chars=24_000, parallel=4)
+    _, total = queue_eta(jobs, EtaInputs(slow, pause_s=0.5, paced=True, part_chars=24_000,
+                                         parallel=4))
     assert total == 12.5  # starts at 0, 0.5, 1, 1.5, then 4, 4.5, 5, 5.5, then 8, 8.5
     fast = CallTimes("openai:m", [(1000, 1.0)] * 3)
     # 4 in flight / 1 s = 4 jobs/s, above the rate: starts every 0.5 s, the last at 4.5 s.
-    _, total = queue_eta(jobs, fast, pause_s=0.5, paced=True, part_chars=24_000, parallel=4)
+    _, total = queue_eta(jobs, EtaInputs(fast, pause_s=0.5, paced=True, part_chars=24_000,
+                                         parallel=4))
     assert total == 5.5
 
 
@@ -187,7 +182,7 @@ def test_a_big_pdf_needing_one_short_call_shows_seconds_not_hours() -> None:
     # characters, so 84 parts).
     times = CallTimes("openai:m", [(2000, 2.9), (8000, 3.0), (20_000, 3.1)])
     pdf = _job(1, size=2_000_000, suffix=".pdf", units=0)
-    etas, total = queue_eta([pdf], times, pause_s=10, paced=True, part_chars=24_000)
+    etas, total = queue_eta([pdf], EtaInputs(times, pause_s=10, paced=True, part_chars=24_000))
     assert 2.9 <= total <= 3.1 and etas[1] == total
 
 
@@ -196,10 +191,10 @@ def test_slices_give_the_same_schedule_as_one_pass() -> None:
     jobs = [_job(1, JobState.RUNNING, size=60_000, planned=4, done=2)] + [
         _job(i, size=(i * 7919) % 70_000 + 500) for i in range(2, 40)
     ]
-    inputs = {"pause_s": 2.0, "paced": True, "part_chars": 24_000, "wait_left": 1.5,
-              "call_elapsed": {1: 4.0}, "parallel": 3}
-    whole = queue_eta(jobs, times, **inputs)  # type: ignore[arg-type]
-    sliced = QueueEta(times, **inputs)  # type: ignore[arg-type]
+    inputs = EtaInputs(times, pause_s=2.0, paced=True, part_chars=24_000, wait_left=1.5,
+                       call_elapsed={1: 4.0}, parallel=3)
+    whole = queue_eta(jobs, inputs)
+    sliced = QueueEta(inputs)
     for start in range(0, len(jobs), 7):
         sliced.feed(jobs[start : start + 7])
     assert sliced.finish() == whole
