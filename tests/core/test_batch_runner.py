@@ -135,7 +135,8 @@ def test_a_long_document_sends_its_parts_in_the_batch_and_combines_them_as_a_nor
 def test_an_expired_batch_fails_its_unfinished_jobs_ready_to_run_again(
     tmp_path: Path, server: BatchServer, clock: FakeClock
 ) -> None:
-    settings = _settings(server)
+    # A day of polls every 30 s is 2,880 real requests: every 10 min is enough here.
+    settings = _settings(server, batch_poll_s=600.0)
     server.plan_next(BatchPlan(stall_after=1))
     ids = _with_engine(tmp_path / "home", settings, clock,
                        _add_and_batch(_docs(tmp_path / "docs", 3)))
