@@ -476,12 +476,34 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _reset(self) -> None:
+        # An abortive close throws away what the kernel has not sent yet: wait (briefly) until
+        # the client has the bytes already written, so a stream is cut after them, not before.
+        _wait_sent(self.connection)
         # SO_LINGER with a zero timeout makes close() send RST: a real connection reset.
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                        struct.pack("ii", 1, 0))
             self.connection.close()
         self.close_connection = True
+
+
+def _wait_sent(sock: socket.socket, timeout: float = 1.0) -> None:
+    """Until the socket's send queue is empty (Linux's SIOCOUTQ), for ``timeout`` at most."""
+    try:
+        import fcntl
+        import termios
+    except ImportError:  # not on Linux or macOS: the reset may come before the last bytes
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            unsent = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ,
+                                                    b"\0\0\0\0"))[0]
+        except OSError:
+            return
+        if unsent == 0:
+            return
+        time.sleep(0.002)
 
 
 def main(argv: list[str] | None = None) -> int:
