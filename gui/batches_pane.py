@@ -15,7 +15,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QDateTime, QLocale, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDockWidget,
     QHBoxLayout,
     QHeaderView,
@@ -23,7 +22,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QProgressBar,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -36,6 +34,7 @@ from gui import batch_texts
 from gui import formatting as fmt
 from gui.icons import line_icon
 from gui.job_actions import JobActions
+from gui.pane_table import pane_table
 from gui.tasks import TaskRunner
 
 COLUMNS = 7
@@ -62,22 +61,10 @@ class BatchesPane(QDockWidget):
         self.batches: dict[int, Batch] = {}
 
         body = QWidget(self)
-        self.table = QTableWidget(0, COLUMNS, body)
-        self.table.setObjectName("batchesTable")
-        self.table.setHorizontalHeaderLabels([
+        self.table = pane_table(body, "batchesTable", [
             self.tr("Batch"), self.tr("Stage"), self.tr("Progress"), self.tr("ETA"),
             self.tr("Created"), self.tr("Expires"), self.tr("Problem")])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
         header = self.table.horizontalHeader()
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setHighlightSections(False)
         for column in range(COLUMNS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(PROGRESS, QHeaderView.ResizeMode.Interactive)

@@ -16,14 +16,12 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDockWidget,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -34,6 +32,7 @@ from core.watch_folders import PAUSED, UNAVAILABLE, WATCHING, WatchFolder
 from gui import core_texts
 from gui import formatting as fmt
 from gui.icons import line_icon
+from gui.pane_table import pane_table
 from gui.tasks import TaskRunner
 from gui.watch_folder_dialog import WatchFolderDialog
 
@@ -67,23 +66,11 @@ class FoldersPane(QDockWidget):
         self._watched_by: object | None = None
 
         body = QWidget(self)
-        self.table = QTableWidget(0, COLUMNS, body)
-        self.table.setObjectName("foldersTable")
-        self.table.setHorizontalHeaderLabels([
+        self.table = pane_table(body, "foldersTable", [
             self.tr("Folder"), self.tr("Profile"), self.tr("Files"), self.tr("Result files"),
             self.tr("State"), self.tr("Queued"), self.tr("Done"), self.tr("Failed")])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
         header = self.table.horizontalHeader()
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setHighlightSections(False)
         header.setSectionResizeMode(FOLDER, QHeaderView.ResizeMode.Stretch)
         for column in range(PROFILE, COLUMNS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)

@@ -282,12 +282,12 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
 <context>
     <name>BatchesPane</name>
     <message>
-        <location filename="../../gui/batches_pane.py" line="+59"/>
+        <location filename="../../gui/batches_pane.py" line="+58"/>
         <source>Batches</source>
         <translation>Batch-Läufe</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+7"/>
         <source>Batch</source>
         <translation>Nr.</translation>
     </message>
@@ -322,7 +322,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <translation>Störung</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+13"/>
         <source>Show its jobs</source>
         <translation>Seine Aufträge zeigen</translation>
     </message>
@@ -975,12 +975,12 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
 <context>
     <name>FoldersPane</name>
     <message>
-        <location filename="../../gui/folders_pane.py" line="+61"/>
+        <location filename="../../gui/folders_pane.py" line="+60"/>
         <source>Folders</source>
         <translation>Ordner</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+10"/>
         <source>Folder</source>
         <translation>Ordner</translation>
     </message>
@@ -1020,7 +1020,7 @@ Setzen Sie PACELINE_HOME auf einen beschreibbaren Ordner und starten Sie Pacelin
         <translation>Fehlgeschlagen</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+10"/>
         <source>No watch folders yet. Add one: documents that a scanner, a mail rule or a sync client puts there are queued by themselves, once they are complete.</source>
         <translation>Noch keine überwachten Ordner. Fügen Sie einen hinzu: Dokumente, die ein Scanner, eine Mailregel oder ein Sync-Programm dort ablegt, kommen von selbst in die Warteschlange, sobald sie vollständig sind.</translation>
     </message>
@@ -2969,7 +2969,7 @@ Im Browser öffnen?</translation>
 <context>
     <name>SummaryRefresher</name>
     <message>
-        <location filename="../../gui/queue_summary.py" line="+164"/>
+        <location filename="../../gui/queue_summary.py" line="+165"/>
         <source>Reading the queue&apos;s totals</source>
         <translation>Lesen der Summen der Warteschlange</translation>
     </message>
