@@ -170,3 +170,49 @@ def test_ctrl_c_while_the_provider_works_on_a_batch_stops_at_once_and_keeps_the_
     assert _stage(home) == "submitted"  # with the provider still; the next run polls it
     listed = _cli(home, "list", "--json")
     assert [(j["state"], j["batch_id"]) for j in json.loads(listed.stdout)] == [("running", 1)]
+
+
+def test_another_process_cancels_and_retriggers_a_job_while_its_batch_runs(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(1, 4):
+        (docs / f"memo-{n}.txt").write_text(f"Memo {n} MARK-{n}. Delivery confirmed.\n",
+                                            encoding="utf-8")
+    log = tmp_path / "worker.log"
+    with BatchServer(now=time.time, validating_s=3.0, request_s=0.01,
+                     finalizing_s=0.2) as server:
+        (home / "settings.json").write_text(json.dumps({
+            "provider": "openai", "preset": "custom", "api_base": server.url,
+            "model": "qwen-plus", "batch_poll_s": 0.2, "pause_s": 0}))  # fmt: skip
+        assert _cli(home, "add", str(docs)).returncode == 0
+        assert _cli(home, "batch", "submit", "--all-queued").returncode == 0
+        proc = _worker(home, log)
+        try:
+            deadline = time.time() + 60
+            while _stage(home) != "submitted":
+                assert time.time() < deadline, log.read_text()
+                time.sleep(0.05)
+            # the provider validates for 3 s: meanwhile a second process takes job 1 away
+            # and queues it again, as a normal call
+            assert _cli(home, "cancel", "1").returncode == 0
+            assert _cli(home, "retrigger", "1").returncode == 0
+            assert proc.wait(timeout=120) == 0, log.read_text()[-3000:]
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        chats = len(server.chats)
+    jobs = {j["id"]: j for j in json.loads(_cli(home, "list", "--json").stdout)}
+    assert {j["state"] for j in jobs.values()} == {"done"}
+    shown = json.loads(_cli(home, "show", "1", "--json").stdout)
+    events = [e["event"] for e in shown["log"]]
+    # job 1: its batch answer discarded, done once by its normal call
+    assert events.count("done") == 1 and "discarded" in events
+    assert "job-1-part" not in shown["result"]
+    assert chats == 1
+    for job_id in (2, 3):
+        assert f"job-{job_id}-part-0" in json.loads(
+            _cli(home, "show", str(job_id), "--json").stdout)["result"]
